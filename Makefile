@@ -1,0 +1,60 @@
+# Scenarist — one front door. `make run` and `make test` each install what they need first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+export UV_LINK_MODE := copy
+PYTEST := $(VENV)/bin/pytest
+
+.PHONY: help install run test test-unit lint proto bench up down clean schema
+
+help:
+	@echo "make install   create .venv with every workspace package (uv, system Python 3.11)"
+	@echo "make run       run the README's example scenario in-process"
+	@echo "make test      install, lint and run the whole test suite"
+	@echo "make lint      ruff, mypy --strict on libs, import-linter"
+	@echo "make schema    regenerate schemas/scenario.schema.json"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock libs/*/pyproject.toml services/*/pyproject.toml
+	$(UV) sync --all-packages --locked
+	@touch $@
+
+uv.lock: pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml | $(UV)
+	$(UV) lock
+
+install: $(VENV)/.installed
+
+run: install
+	$(VENV)/bin/scenarist run examples/order-router.yaml --trigger '{"email": "Ada@Example.com", "items": [{"sku": "x", "qty": 2}, {"sku": "y", "qty": 1}], "amount": 142.5}'
+
+lint: install
+	$(VENV)/bin/ruff check libs services tests
+	$(VENV)/bin/ruff format --check libs services tests
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test-unit: install
+	$(PYTEST) tests/unit tests/contract -q
+
+test: install lint
+	$(VENV)/bin/python -m scenarist_engine.schema --check schemas/scenario.schema.json
+	$(PYTEST) -q
+
+schema: install
+	$(VENV)/bin/python -m scenarist_engine.schema schemas/scenario.schema.json
+
+proto bench up down:
+	@echo "make $@: not built yet (see the runtime and bench issues)"; exit 2
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

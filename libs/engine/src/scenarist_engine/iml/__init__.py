@@ -1,0 +1,3 @@
+"""IML: the mapping language, parsed and interpreted by our own code."""
+
+from __future__ import annotations

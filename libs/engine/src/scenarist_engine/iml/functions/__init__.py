@@ -1,0 +1,14 @@
+"""IML's built-in functions. Importing this package registers every one of them."""
+
+from __future__ import annotations
+
+from scenarist_engine.iml.functions import (  # noqa: F401 - imported to register
+    array,
+    dates,
+    general,
+    math,
+    text,
+)
+from scenarist_engine.iml.functions.registry import FUNCTIONS, FunctionSpec, lookup
+
+__all__ = ["FUNCTIONS", "FunctionSpec", "lookup"]

@@ -1,0 +1,3 @@
+"""IML array functions."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""IML dates functions."""
+
+from __future__ import annotations

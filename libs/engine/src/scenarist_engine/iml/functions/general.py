@@ -1,0 +1,3 @@
+"""IML general functions."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""IML math functions."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""IML text functions."""
+
+from __future__ import annotations

@@ -1,0 +1,172 @@
+"""Make's value model: how IML converts between text, numbers, booleans, dates and arrays.
+
+Every function and operator converts through these helpers, so a coercion rule lives in one
+place. Values are plain JSON-like Python data: None, bool, int, float, str, list, dict, plus
+datetime and bytes (binary data).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from scenarist_engine.errors import ExpressionError
+
+
+def type_name(value: Any) -> str:
+    """Make's name for a value's type, used in error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "collection"
+    if isinstance(value, datetime):
+        return "date"
+    if isinstance(value, bytes | bytearray):
+        return "buffer"
+    return "unknown"
+
+
+def format_number(value: float | int) -> str:
+    """Render a number the way JavaScript does (1.0 -> "1", 0.1+0.2 -> "0.30000000000000004")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        sign = "-" if exponent.startswith("-") else "+"
+        return f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
+    return text
+
+
+def to_text(value: Any) -> str:
+    """Text form of any value: null is "", arrays join with ", ", collections become JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return format_number(value)
+    if isinstance(value, datetime):
+        return iso_datetime(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, list):
+        return ", ".join(to_text(item) for item in value)
+    return json.dumps(to_json_compatible(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def iso_datetime(value: datetime) -> str:
+    """ISO 8601 with milliseconds and Z for UTC, like JavaScript's Date.toISOString()."""
+    from datetime import UTC
+
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    utc = aware.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def to_json_compatible(value: Any) -> Any:
+    """Dates become ISO text and buffers text, so a value can be serialized as JSON."""
+    if isinstance(value, datetime):
+        return iso_datetime(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, list):
+        return [to_json_compatible(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): to_json_compatible(item) for key, item in value.items()}
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def to_number_or_none(value: Any) -> float | int | None:
+    """A number if the value reads as one ("42", " 4.5 ", true), else None."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return None if math.isnan(number) and text.lower() != "nan" else number
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    return None
+
+
+def to_number(value: Any, *, what: str = "value") -> float | int:
+    """A number, or an ExpressionError naming what could not be read as one."""
+    number = to_number_or_none(value)
+    if number is None:
+        raise ExpressionError(f"{what} {to_text(value)!r} is not a valid number")
+    return number
+
+
+def normalize_number(value: float | int) -> float | int:
+    """Integral floats become ints so 2.0 prints and compares as 2."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def is_empty(value: Any) -> bool:
+    """Make's emptiness for ifempty and 'exists': only null and "" are empty."""
+    return value is None or value == ""
+
+
+def truthy(value: Any) -> bool:
+    """Truthiness for if() and and/or: JavaScript's rules on JSON-like values."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0 and not (isinstance(value, float) and math.isnan(value))
+    if isinstance(value, str):
+        return value != "" and value.lower() != "false"
+    return True
+
+
+def loose_equal(left: Any, right: Any) -> bool:
+    """Make's `=`: numbers compare numerically across text ("1" = 1), otherwise by text."""
+    if left is None or right is None:
+        return (left is None or left == "") and (right is None or right == "")
+    if isinstance(left, bool) or isinstance(right, bool):
+        return truthy(left) == truthy(right)
+    left_number, right_number = to_number_or_none(left), to_number_or_none(right)
+    if (isinstance(left, int | float) or isinstance(right, int | float)) and (
+        left_number is not None and right_number is not None
+    ):
+        return left_number == right_number
+    if isinstance(left, list | dict) or isinstance(right, list | dict):
+        return bool(to_json_compatible(left) == to_json_compatible(right))
+    return to_text(left) == to_text(right)
