@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scenarist_engine.errors import ExpressionError
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def type_name(value: Any) -> str:
@@ -49,11 +52,30 @@ def format_number(value: float | int) -> str:
     if value.is_integer() and abs(value) < 1e21:
         return str(int(value))
     text = repr(value)
+    if "e" in text and abs(value) >= 1e-6 and abs(value) < 1e21:
+        # Python switches to exponent notation earlier than JavaScript (1e-05 vs 0.00001).
+        return _positional(text)
     if "e" in text:
         mantissa, exponent = text.split("e")
         sign = "-" if exponent.startswith("-") else "+"
         return f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
     return text
+
+
+def _positional(shortest: str) -> str:
+    """Write a repr in exponent form ("1.5e-05") positionally ("0.000015")."""
+    mantissa, exponent = shortest.split("e")
+    negative = mantissa.startswith("-")
+    whole, _, fraction = mantissa.lstrip("-").partition(".")
+    digits = whole + fraction
+    point = len(whole) + int(exponent)
+    if point <= 0:
+        body = "0." + "0" * -point + digits
+    elif point >= len(digits):
+        body = digits + "0" * (point - len(digits))
+    else:
+        body = digits[:point] + "." + digits[point:]
+    return ("-" if negative else "") + body
 
 
 def to_text(value: Any) -> str:
@@ -77,8 +99,6 @@ def to_text(value: Any) -> str:
 
 def iso_datetime(value: datetime) -> str:
     """ISO 8601 with milliseconds and Z for UTC, like JavaScript's Date.toISOString()."""
-    from datetime import UTC
-
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     utc = aware.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
@@ -99,6 +119,15 @@ def to_json_compatible(value: Any) -> Any:
     return value
 
 
+# JavaScript's Number() grammar for decimal text; Python's int()/float() would also accept
+# "1_000", "inf" and "nan", which Make treats as text.
+_NUMERIC_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_INFINITY_TEXT = {"Infinity": math.inf, "+Infinity": math.inf, "-Infinity": -math.inf}
+# Integers above 2**53 are not exact in JavaScript either; float() also avoids int()'s
+# quadratic cost and digit limit on very long digit strings.
+_MAX_EXACT_DIGITS = 15
+
+
 def to_number_or_none(value: Any) -> float | int | None:
     """A number if the value reads as one ("42", " 4.5 ", true), else None."""
     if isinstance(value, bool):
@@ -106,21 +135,28 @@ def to_number_or_none(value: Any) -> float | int | None:
     if isinstance(value, int | float):
         return value
     if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-        return None if math.isnan(number) and text.lower() != "nan" else number
+        return _text_to_number(value)
     if isinstance(value, datetime):
-        return int(value.timestamp() * 1000)
+        return epoch_milliseconds(value)
     return None
+
+
+def _text_to_number(value: str) -> float | int | None:
+    text = value.strip()
+    if not text or len(text) > 400:
+        return _INFINITY_TEXT.get(text)
+    if not _NUMERIC_TEXT.fullmatch(text):
+        return _INFINITY_TEXT.get(text)
+    digits = text.lstrip("+-")
+    if digits.isdigit() and len(digits) <= _MAX_EXACT_DIGITS:
+        return int(text)
+    return normalize_number(float(text))
+
+
+def epoch_milliseconds(value: datetime) -> int:
+    """Milliseconds since 1970 (JavaScript's Date.getTime()); naive datetimes count as UTC."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // timedelta(milliseconds=1)
 
 
 def to_number(value: Any, *, what: str = "value") -> float | int:
@@ -170,3 +206,38 @@ def loose_equal(left: Any, right: Any) -> bool:
     if isinstance(left, list | dict) or isinstance(right, list | dict):
         return bool(to_json_compatible(left) == to_json_compatible(right))
     return to_text(left) == to_text(right)
+
+
+class Directive(str):
+    """`ignore` / `erase`: text "" to every function, recognised by mapping evaluation.
+
+    A str subclass so a directive passing through functions (ifempty(1.x; ignore)) behaves as
+    empty text everywhere, yet a field whose whole value is a directive can be told apart.
+    """
+
+    directive: str
+
+    def __new__(cls, directive: str) -> Directive:
+        instance = super().__new__(cls, "")
+        instance.directive = directive
+        return instance
+
+    def __repr__(self) -> str:
+        return self.directive.upper()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Directive, (self.directive,))
+
+
+IGNORE = Directive("ignore")
+"""The field is left out of the module's input, as if it had not been mapped."""
+ERASE = Directive("erase")
+"""The field is sent as null, clearing it in the target system."""
+
+
+def is_ignore(value: Any) -> bool:
+    return isinstance(value, Directive) and value.directive == "ignore"
+
+
+def is_erase(value: Any) -> bool:
+    return isinstance(value, Directive) and value.directive == "erase"

@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Apache Kafka (KRaft, single node: broker + controller) on loopback, fetched from Maven Central.
+#
+#   kafka.sh fetch                 download the broker + tools jars into the cache (once)
+#   kafka.sh up                    fetch, format storage (first time), start, wait until ready
+#   kafka.sh down                  stop by PID (SIGTERM, bounded wait, SIGKILL); idempotent
+#   kafka.sh status                exit 0 when running and answering metadata
+#   kafka.sh topics [FILE]         create/grow the topics in deploy/topics.txt (or FILE)
+#   kafka.sh describe [TOPIC...]   print "topic partitions replication"
+#   kafka.sh bootstrap             print the bootstrap address
+#   kafka.sh classpath             print the classpath of the fetched jars
+#   kafka.sh run-class CLASS ARGS  run any Kafka class, e.g. org.apache.kafka.tools.ProducerPerformance
+#
+# Environment: SCENARIST_KAFKA_PORT (19092), SCENARIST_KAFKA_CONTROLLER_PORT (19093),
+# SCENARIST_KAFKA_HEAP (512m), SCENARIST_KAFKA_START_TIMEOUT (120 s),
+# SCENARIST_KAFKA_REPLICATION (1), SCENARIST_MAVEN_REPO (maven local repo; default ~/.m2),
+# plus SCENARIST_RUN_DIR / SCENARIST_CACHE_DIR (see deploy/lib.sh).
+set -euo pipefail
+export LOG_TAG=kafka
+# shellcheck source-path=SCRIPTDIR/..
+# shellcheck source=lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+
+HOST=127.0.0.1
+PORT="${SCENARIST_KAFKA_PORT:-19092}"
+CONTROLLER_PORT="${SCENARIST_KAFKA_CONTROLLER_PORT:-19093}"
+HEAP="${SCENARIST_KAFKA_HEAP:-512m}"
+START_TIMEOUT="${SCENARIST_KAFKA_START_TIMEOUT:-120}"
+REPLICATION="${SCENARIST_KAFKA_REPLICATION:-1}"
+BOOTSTRAP="${HOST}:${PORT}"
+
+KAFKA_HOME="${CACHE_ROOT}/kafka-${KAFKA_SCALA_VERSION}-${KAFKA_VERSION}"
+LIBS="${KAFKA_HOME}/libs"
+RUN="${RUN_ROOT}/kafka"
+PIDFILE="${RUN}/kafka.pid"
+CONF="${RUN}/server.properties"
+SERVER_LOG="${RUN}/logs/server.log"
+STDOUT_LOG="${RUN}/logs/stdout.log"
+HERE="${DEPLOY_DIR}/kafka"
+
+# The cache is complete when the marker names exactly this version set and pom.
+fetch_stamp() {
+  printf '%s\n' "kafka=${KAFKA_VERSION} scala=${KAFKA_SCALA_VERSION} log4j=${KAFKA_LOG4J_VERSION}" \
+    "pom=$(sha256sum "${HERE}/pom.xml" | cut -d' ' -f1)"
+}
+
+cmd_fetch() {
+  if [[ -f "${KAFKA_HOME}/.complete" ]] && [[ "$(cat "${KAFKA_HOME}/.complete")" == "$(fetch_stamp)" ]]; then
+    return 0
+  fi
+  command -v mvn >/dev/null || die "mvn (Maven) is required to fetch Kafka from Maven Central"
+  command -v java >/dev/null || die "java (17+) is required to run Kafka"
+  log "fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${LIBS}"
+  mkdir -p "${KAFKA_HOME}"
+  local tmp="${KAFKA_HOME}/libs.tmp.$$"
+  rm -rf "${tmp}"
+  local -a mvn_args=(-q -B -f "${HERE}/pom.xml"
+    "-Dkafka.version=${KAFKA_VERSION}" "-Dkafka.scala.version=${KAFKA_SCALA_VERSION}"
+    "-Dlog4j.version=${KAFKA_LOG4J_VERSION}"
+    "-Ddependency.plugin.version=${MAVEN_DEPENDENCY_PLUGIN_VERSION}"
+    -DincludeScope=runtime "-DoutputDirectory=${tmp}")
+  if [[ -n "${SCENARIST_MAVEN_REPO:-}" ]]; then
+    mvn_args+=("-Dmaven.repo.local=${SCENARIST_MAVEN_REPO}")
+  fi
+  if ! mvn "${mvn_args[@]}" \
+    "org.apache.maven.plugins:maven-dependency-plugin:${MAVEN_DEPENDENCY_PLUGIN_VERSION}:copy-dependencies" \
+    >"${KAFKA_HOME}/fetch.log" 2>&1; then
+    tail_log "${KAFKA_HOME}/fetch.log"
+    rm -rf "${tmp}"
+    die "maven could not fetch Kafka ${KAFKA_VERSION} (see ${KAFKA_HOME}/fetch.log)"
+  fi
+  [[ -f "${tmp}/kafka_${KAFKA_SCALA_VERSION}-${KAFKA_VERSION}.jar" ]] || die "fetch finished without the kafka jar"
+  rm -rf "${LIBS}"
+  mv "${tmp}" "${LIBS}"
+  fetch_stamp >"${KAFKA_HOME}/.complete"
+  log "fetched $(find "${LIBS}" -name '*.jar' | wc -l) jars ($(du -sh "${LIBS}" | cut -f1))"
+}
+
+classpath() { printf '%s/*' "${LIBS}"; }
+
+# Compile the admin helper once per source hash (javac), else use the source launcher.
+admin() {
+  local src="${HERE}/KafkaAdmin.java" hash out
+  hash="$(sha256sum "${src}" | cut -c1-16)"
+  out="${KAFKA_HOME}/admin-${hash}"
+  if [[ ! -f "${out}/KafkaAdmin.class" ]] && command -v javac >/dev/null; then
+    mkdir -p "${out}.tmp.$$"
+    javac -nowarn -d "${out}.tmp.$$" -cp "$(classpath)" "${src}"
+    rm -rf "${out}" && mv "${out}.tmp.$$" "${out}"
+  fi
+  local -a jvm=(java -Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+    "-Dlog4j2.configurationFile=${HERE}/log4j2-tools.properties")
+  if [[ -f "${out}/KafkaAdmin.class" ]]; then
+    "${jvm[@]}" -cp "${out}:$(classpath)" KafkaAdmin "$@"
+  else
+    "${jvm[@]}" -cp "$(classpath)" "${src}" "$@"
+  fi
+}
+
+# our_pid: print the PID of the broker this run dir started, if it is alive.
+our_pid() {
+  local pid
+  pid="$(pidfile_alive "${PIDFILE}")" || return 1
+  # Guard against PID reuse: the process must be kafka.Kafka with our config.
+  ps -o args= -p "${pid}" | grep -qF "kafka.Kafka ${CONF}" || return 1
+  printf '%s\n' "${pid}"
+}
+
+ready() { port_open "${HOST}" "${PORT}" && admin ready "${BOOTSTRAP}" 5000 >/dev/null 2>&1; }
+
+write_config() {
+  mkdir -p "${RUN}/data" "${RUN}/logs"
+  cat >"${CONF}" <<EOF
+# Generated by deploy/kafka/kafka.sh; edits are overwritten on the next 'up'.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@${HOST}:${CONTROLLER_PORT}
+listeners=PLAINTEXT://${HOST}:${PORT},CONTROLLER://${HOST}:${CONTROLLER_PORT}
+advertised.listeners=PLAINTEXT://${HOST}:${PORT}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=${RUN}/data
+# Topics come from deploy/topics.txt with explicit partition counts, never from a typo.
+auto.create.topics.enable=false
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+log.retention.hours=24
+log.segment.bytes=268435456
+EOF
+  cat >"${RUN}/log4j2.properties" <<EOF
+# Generated by deploy/kafka/kafka.sh: broker log to ${SERVER_LOG}.
+status = warn
+appender.server.type = File
+appender.server.name = SERVER
+appender.server.fileName = ${SERVER_LOG}
+appender.server.layout.type = PatternLayout
+appender.server.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.server.ref = SERVER
+logger.statechange.name = state.change.logger
+logger.statechange.level = WARN
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+EOF
+}
+
+cmd_up() {
+  cmd_fetch
+  local pid
+  if pid="$(our_pid)"; then
+    log "already running (pid ${pid}); waiting until ready"
+  else
+    if port_open "${HOST}" "${PORT}" || port_open "${HOST}" "${CONTROLLER_PORT}"; then
+      die "port ${PORT} or ${CONTROLLER_PORT} on ${HOST} is in use by another process (not started from ${RUN})"
+    fi
+    write_config
+    if [[ ! -f "${RUN}/data/meta.properties" ]]; then
+      local cluster_id
+      # 16 random bytes, base64url without padding: Kafka's Uuid string form.
+      cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+      log "formatting KRaft storage in ${RUN}/data (cluster ${cluster_id})"
+      java -Xmx256m "-Dlog4j2.configurationFile=${HERE}/log4j2-tools.properties" -cp "$(classpath)" \
+        kafka.tools.StorageTool format --ignore-formatted -t "${cluster_id}" -c "${CONF}" \
+        >"${RUN}/logs/format.log" 2>&1 || {
+        tail_log "${RUN}/logs/format.log"
+        die "storage format failed"
+      }
+    fi
+    log "starting broker on ${BOOTSTRAP} (controller ${HOST}:${CONTROLLER_PORT}, heap ${HEAP})"
+    : >"${STDOUT_LOG}"
+    # setsid: the broker must outlive the shell (and test runner) that started it.
+    setsid java "-Xms${HEAP}" "-Xmx${HEAP}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+      -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+      "-Dlog4j2.configurationFile=${RUN}/log4j2.properties" "-Dkafka.logs.dir=${RUN}/logs" \
+      -cp "$(classpath)" kafka.Kafka "${CONF}" >>"${STDOUT_LOG}" 2>&1 </dev/null &
+    pid=$!
+    printf '%s\n' "${pid}" >"${PIDFILE}"
+  fi
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until ready; do
+    if ! pid_alive "${pid}"; then
+      tail_log "${STDOUT_LOG}"
+      tail_log "${SERVER_LOG}"
+      rm -f "${PIDFILE}"
+      die "broker exited during startup (logs in ${RUN}/logs)"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail_log "${SERVER_LOG}"
+      die "broker not ready on ${BOOTSTRAP} after ${START_TIMEOUT}s (pid ${pid} left running; 'kafka.sh down' stops it)"
+    fi
+    sleep 0.5
+  done
+  log "ready on ${BOOTSTRAP} (pid ${pid})"
+}
+
+cmd_down() {
+  local pid
+  if pid="$(our_pid)"; then
+    # A controlled shutdown of a single node takes a few seconds; allow 60 before SIGKILL.
+    stop_pid "${pid}" "kafka" 60 TERM
+  else
+    log "not running"
+  fi
+  rm -f "${PIDFILE}"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(our_pid)" && ready; then
+    log "running (pid ${pid}) on ${BOOTSTRAP}"
+  else
+    log "not running"
+    return 1
+  fi
+}
+
+main() {
+  local cmd="${1:-}"
+  shift || true
+  case "${cmd}" in
+  fetch) cmd_fetch ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  topics)
+    cmd_fetch
+    admin ensure "${BOOTSTRAP}" "${1:-${DEPLOY_DIR}/topics.txt}" "${REPLICATION}"
+    ;;
+  describe)
+    cmd_fetch
+    admin describe "${BOOTSTRAP}" "$@"
+    ;;
+  bootstrap) printf '%s\n' "${BOOTSTRAP}" ;;
+  classpath)
+    cmd_fetch
+    classpath
+    printf '\n'
+    ;;
+  run-class)
+    [[ $# -ge 1 ]] || die "usage: kafka.sh run-class CLASS [ARGS...]"
+    cmd_fetch
+    local cls="$1"
+    shift
+    exec java -Xmx512m "-Dlog4j2.configurationFile=${HERE}/log4j2-tools.properties" \
+      -cp "$(classpath)" "${cls}" "$@"
+    ;;
+  *)
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,205 @@
+"""Run state, module tasks and their results: plain, serializable data.
+
+The state machine owns nothing else, so the orchestrator can persist a run between any two
+steps and another instance can carry on from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import TypeAdapter
+
+Path = dict[int, Any]  # module id -> that module's output bundle on this path
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    WARNING = "warning"  # finished, with incomplete executions parked
+    ERROR = "error"
+
+
+class ScopeKind(StrEnum):
+    CYCLE = "cycle"
+    BUNDLES = "bundles"
+    ROUTES = "routes"
+    AGGREGATE = "aggregate"
+    HANDLER = "handler"
+
+
+@dataclass
+class Token:
+    """A bundle path on its way into a module."""
+
+    id: str
+    module_id: int
+    path: Path
+    position: list[int]
+    scope: int
+    attempt: int = 1
+    filtered: bool = False  # the route already checked this module's filter
+    handler_for: Token | None = None  # in an error-handler flow: the token that failed
+
+
+@dataclass
+class Scope:
+    """A group of work whose completion triggers something: next route, aggregation, cycle end."""
+
+    id: int
+    kind: ScopeKind
+    parent: int | None
+    live: int = 0
+    queue: list[Token] = field(default_factory=list)
+    limit: int = 0  # concurrent tokens released from the queue; 0 = all
+    origin: Token | None = None  # the router/feeder/failed token that opened the scope
+    route_index: int = -1
+    matched: bool = False
+    aggregator_id: int | None = None
+    items: list[tuple[list[int], Any, Any]] = field(default_factory=list)  # position, key, item
+
+
+@dataclass
+class ErrorInfo:
+    type: str
+    message: str
+    retry_after: float | None = None
+
+
+@dataclass
+class Execution:
+    """What every expression of the run can see besides bundles."""
+
+    run_id: str
+    scenario_id: str
+    timezone: str
+    started_at: float  # Unix seconds; the run's `now` for date functions
+
+
+@dataclass
+class ModuleTask:
+    """One module run on one bundle, as an executor receives it."""
+
+    run_id: str
+    task_id: str
+    module_id: int
+    module: dict[str, Any]
+    path: Path
+    variables: dict[str, Any]
+    persistent: dict[str, Any]
+    attempt: int
+    execution: Execution
+    now: float = 0.0  # Unix seconds the machine dispatched the task; `now` in expressions
+    not_before: float = 0.0
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.run_id}/{self.module_id}/{self.task_id}/{self.attempt}"
+
+
+@dataclass
+class TaskResult:
+    """What an executor reports back for one task."""
+
+    run_id: str
+    task_id: str
+    attempt: int
+    bundles: list[dict[str, Any]] = field(default_factory=list)
+    error: ErrorInfo | None = None
+    inputs: dict[str, Any] | None = None
+    set_variables: dict[str, Any] = field(default_factory=dict)
+    variable_scope: str = "execution"
+    set_persistent: dict[str, Any] = field(default_factory=dict)
+    response: dict[str, Any] | None = None
+    started_at: float = 0.0
+    finished_at: float = 0.0
+
+
+@dataclass
+class Operation:
+    """One entry of the execution log: a module on one bundle."""
+
+    module_id: int
+    task_id: str
+    attempt: int
+    cycle: int
+    inputs: Any = None
+    output: list[dict[str, Any]] | None = None
+    error: ErrorInfo | None = None
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    counted: bool = True
+
+
+@dataclass
+class IncompleteExecution:
+    """A bundle parked by Break (or by 'store incomplete executions'), resumable later."""
+
+    id: str
+    module_id: int
+    path: Path
+    position: list[int]
+    error: ErrorInfo
+    attempts: int
+    retry_count: int = 0
+    retry_interval_minutes: float = 0.0
+
+
+@dataclass
+class RunState:
+    """Everything the state machine knows about one run."""
+
+    execution: Execution
+    status: RunStatus = RunStatus.RUNNING
+    cycle: int = 0
+    trigger_batches: list[list[dict[str, Any]]] = field(default_factory=list)
+    scopes: dict[int, Scope] = field(default_factory=dict)
+    in_flight: dict[str, Token] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+    cycle_variables: dict[str, Any] = field(default_factory=dict)
+    persistent: dict[str, Any] = field(default_factory=dict)
+    operations: int = 0
+    log: list[Operation] = field(default_factory=list)
+    incomplete: list[IncompleteExecution] = field(default_factory=list)
+    response: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+    next_token: int = 0
+    next_scope: int = 0
+    finished_at: float | None = None
+
+    def all_variables(self) -> dict[str, Any]:
+        return {**self.variables, **self.cycle_variables}
+
+
+_STATE = TypeAdapter(RunState)
+_TASK = TypeAdapter(ModuleTask)
+_RESULT = TypeAdapter(TaskResult)
+
+
+def dump_state(state: RunState) -> dict[str, Any]:
+    data: dict[str, Any] = _STATE.dump_python(state, mode="json")
+    return data
+
+
+def load_state(data: Any) -> RunState:
+    return _STATE.validate_python(data)
+
+
+def dump_task(task: ModuleTask) -> dict[str, Any]:
+    data: dict[str, Any] = _TASK.dump_python(task, mode="json")
+    return data
+
+
+def load_task(data: Any) -> ModuleTask:
+    return _TASK.validate_python(data)
+
+
+def dump_result(result: TaskResult) -> dict[str, Any]:
+    data: dict[str, Any] = _RESULT.dump_python(result, mode="json")
+    return data
+
+
+def load_result(data: Any) -> TaskResult:
+    return _RESULT.validate_python(data)

@@ -1,0 +1,3 @@
+"""Generated protobuf and gRPC code (make proto); never edited by hand"""
+
+from __future__ import annotations

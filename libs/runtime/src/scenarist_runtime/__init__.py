@@ -1,0 +1,3 @@
+"""Service settings, lifecycle (run, drain, shutdown), health and metrics endpoints"""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The scenarist command line."""
+
+from __future__ import annotations
