@@ -37,8 +37,13 @@ def build_run_result(plan: Plan, state: RunState) -> dict[str, Any]:
         module = plan.modules[entry.module_id]
         report = modules.setdefault(
             module.id,
-            {"id": module.id, "module": module.module, "label": module.label,
-             "operations": 0, "runs": []},
+            {
+                "id": module.id,
+                "module": module.module,
+                "label": module.label,
+                "operations": 0,
+                "runs": [],
+            },
         )
         report["operations"] += 1 if entry.counted else 0
         report["runs"].append(_operation(entry, confidential))
@@ -50,15 +55,21 @@ def build_run_result(plan: Plan, state: RunState) -> dict[str, Any]:
         "operations": state.operations,
         "cycles": state.cycle if finished is not None else state.cycle + 1,
         "started_at": state.execution.started_at,
-        "duration_ms": None if finished is None else round(
-            (finished - state.execution.started_at) * 1000, 3),
+        "duration_ms": None
+        if finished is None
+        else round((finished - state.execution.started_at) * 1000, 3),
         "error": _error(state.error),
         "response": state.response,
         "modules": list(modules.values()),
         "incomplete": [
-            {"id": item.id, "module_id": item.module_id, "error": _error(item.error),
-             "attempts": item.attempts, "retry_count": item.retry_count,
-             "retry_interval_minutes": item.retry_interval_minutes}
+            {
+                "id": item.id,
+                "module_id": item.module_id,
+                "error": _error(item.error),
+                "attempts": item.attempts,
+                "retry_count": item.retry_count,
+                "retry_interval_minutes": item.retry_interval_minutes,
+            }
             for item in state.incomplete
         ],
     }

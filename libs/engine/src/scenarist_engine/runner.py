@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from scenarist_engine.errors import ScenaristError
-from scenarist_engine.machine.execution import run_module
 from scenarist_engine.machine import Plan, RunState, apply_result, start_run, trigger_batches
+from scenarist_engine.machine.execution import run_module
 from scenarist_engine.machine.state import IncompleteExecution, ModuleTask
 from scenarist_engine.model import Scenario
 from scenarist_engine.modules import ModuleKind
@@ -62,7 +62,7 @@ class Run:
         return build_run_result(self.plan, self.state)
 
 
-class TaskLimitExceeded(ScenaristError):
+class TaskLimitExceededError(ScenaristError):
     """A run produced more tasks than the runner allows (a runaway scenario)."""
 
 
@@ -103,7 +103,7 @@ def _drive(
         not_before, _, task = heapq.heappop(queue)
         executed += 1
         if executed > max_tasks:
-            raise TaskLimitExceeded(f"run {state.execution.run_id} exceeded {max_tasks} tasks")
+            raise TaskLimitExceededError(f"run {state.execution.run_id} exceeded {max_tasks} tasks")
         clock.sleep(not_before - clock.now())
         module = plan.modules[task.module_id]
         result, delay = run_module(plan.kinds[task.module_id], module, task, clock.now)

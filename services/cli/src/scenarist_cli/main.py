@@ -28,8 +28,9 @@ def _print_json(value: Any) -> None:
 
 
 def _fail(message: str, issues: list[str] | None = None) -> int:
-    print(json.dumps({"error": message, "issues": issues or []}, ensure_ascii=False),
-          file=sys.stderr)
+    print(
+        json.dumps({"error": message, "issues": issues or []}, ensure_ascii=False), file=sys.stderr
+    )
     return EXIT_INVALID
 
 

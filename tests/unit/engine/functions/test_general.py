@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import pytest
 from scenarist_engine.errors import ExpressionError
 from scenarist_engine.iml.context import EvalContext
-from scenarist_engine.iml.functions import lookup
+from scenarist_engine.iml.functions import FUNCTIONS, lookup
 
 
 def call(name: str, *args: Any) -> Any:
@@ -149,3 +151,43 @@ class TestEqual:
         assert call("equal", "1", 1) is True
         assert call("equal", "a", "b") is False
         assert call("equal", [1, 2], [1, 2]) is True
+
+
+ODD_VALUES: list[Any] = [
+    None,
+    True,
+    -1.5,
+    float("nan"),
+    10**400,
+    "",
+    "a,b",
+    "/a/g",
+    "(",
+    [1, "a", None],
+    {"a": {"b": 1}},
+    b"\xff",
+    datetime(2024, 1, 1, tzinfo=UTC),
+]
+MINE = sorted(
+    name
+    for name, spec in FUNCTIONS.items()
+    if spec.category in {"general", "math", "text", "array"}
+)
+
+
+def test_every_category_function_is_registered() -> None:
+    assert len(MINE) == 65
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_odd_values_give_clear_expression_errors(name: str) -> None:
+    spec = FUNCTIONS[name]
+    counts = {spec.min_args, min(spec.max_args or spec.min_args + 1, 3)}
+    for count in counts:
+        for args in itertools.product(ODD_VALUES, repeat=min(count, 2)):
+            padded = list(args) + [ODD_VALUES[len(args) % len(ODD_VALUES)]] * (count - len(args))
+            try:
+                spec.call(EvalContext(), padded)
+            except ExpressionError as error:
+                # The last-resort wrapper's wording means an input shape was not anticipated.
+                assert "invalid argument (" not in str(error), (name, padded)

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from scenarist_engine.errors import ErrorType, ModuleError
 from scenarist_engine.iml.values import to_number
 from scenarist_engine.model.loading import scenario_from_data

@@ -92,9 +92,7 @@ def start_run(
     return state, tasks
 
 
-def apply_result(
-    plan: Plan, state: RunState, result: TaskResult, now: float
-) -> list[ModuleTask]:
+def apply_result(plan: Plan, state: RunState, result: TaskResult, now: float) -> list[ModuleTask]:
     """Apply one task result to `state` (in place) and return the tasks it makes ready.
 
     Applying the same result twice changes nothing the second time.

@@ -13,10 +13,10 @@ from collections import deque
 from typing import Any
 
 from scenarist_engine.errors import ErrorType, ExpressionError
-from scenarist_engine.machine.execution import eval_context, run_module
 from scenarist_engine.filters import evaluate_filter
 from scenarist_engine.iml import evaluate_mapping, evaluate_template
 from scenarist_engine.machine.backoff import retry_delay
+from scenarist_engine.machine.execution import eval_context, run_module
 from scenarist_engine.machine.plan import Plan
 from scenarist_engine.machine.state import (
     ErrorInfo,
@@ -217,8 +217,10 @@ class Machine:
         following = self.plan.next_module[module.id]
         if following is None or not bundles:
             return
-        paths = [({**origin.path, module.id: bundle}, [*origin.position, index])
-                 for index, bundle in enumerate(bundles)]
+        paths = [
+            ({**origin.path, module.id: bundle}, [*origin.position, index])
+            for index, bundle in enumerate(bundles)
+        ]
         self._spawn_many(following, paths, scope_id)
 
     def _spawn_many(self, module_id: int, paths: list[tuple[Path, list[int]]], scope: int) -> None:
@@ -378,8 +380,10 @@ class Machine:
         self.state.operations += 1
         following = self.plan.next_module[module.id]
         if following is not None and bundles and scope.parent is not None:
-            paths = [({**origin.path, module.id: bundle}, [*origin.position, index])
-                     for index, bundle in enumerate(bundles)]
+            paths = [
+                ({**origin.path, module.id: bundle}, [*origin.position, index])
+                for index, bundle in enumerate(bundles)
+            ]
             self._spawn_many(following, paths, scope.parent)
 
     # ----- errors ----------------------------------------------------------------------------

@@ -59,7 +59,9 @@ def run_module(
     return result, output.delay_seconds
 
 
-def _call(kind: ModuleKind, module: Module, task: ModuleTask) -> tuple[dict[str, Any], ModuleOutput]:
+def _call(
+    kind: ModuleKind, module: Module, task: ModuleTask
+) -> tuple[dict[str, Any], ModuleOutput]:
     if kind.run is None:
         raise ModuleError(f"module kind {kind.name} cannot run as a task", ErrorType.RUNTIME)
     context = eval_context(task)

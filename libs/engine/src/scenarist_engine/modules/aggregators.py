@@ -36,13 +36,17 @@ def _text(module: Module, items: list[Any]) -> Any:
     return {"text": separator.join(texts)}
 
 
+def _value(item: Any) -> float | int | None:
+    return to_number_or_none(item.get("value") if isinstance(item, dict) else item)
+
+
 def _numbers(items: list[Any]) -> list[float | int]:
-    values = [to_number_or_none(item.get("value") if isinstance(item, dict) else item) for item in items]
+    values = [_value(item) for item in items]
     return [value for value in values if value is not None]
 
 
 _NUMERIC: dict[str, Any] = {
-    "SUM": lambda values: sum(values),
+    "SUM": sum,
     "AVG": lambda values: statistics.fmean(values) if values else 0,
     "MIN": lambda values: min(values) if values else None,
     "MAX": lambda values: max(values) if values else None,

@@ -21,7 +21,13 @@ for _name, _title in (
 
 register(ModuleKind("builtin:BasicRouter", Role.ROUTER, title="Router"))
 
-DIRECTIVES = ("builtin:Resume", "builtin:Ignore", "builtin:Break", "builtin:Commit", "builtin:Rollback")
+DIRECTIVES = (
+    "builtin:Resume",
+    "builtin:Ignore",
+    "builtin:Break",
+    "builtin:Commit",
+    "builtin:Rollback",
+)
 for _name in DIRECTIVES:
     register(ModuleKind(_name, Role.DIRECTIVE, title=_name.split(":")[1]))
 

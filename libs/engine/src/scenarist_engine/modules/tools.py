@@ -67,7 +67,9 @@ _INCREMENT_RESET = {"run": "cycle", "execution": "execution", "scenario": "scena
 def _increment(call: ModuleCall) -> ModuleOutput:
     reset = str(call.module.parameters.get("reset") or call.inputs.get("reset") or "run")
     if reset not in _INCREMENT_RESET:
-        raise ModuleError(f"unknown reset {reset!r}: use run, execution or scenario", ErrorType.DATA)
+        raise ModuleError(
+            f"unknown reset {reset!r}: use run, execution or scenario", ErrorType.DATA
+        )
     key = f"__increment__{call.module.id}"
     if _INCREMENT_RESET[reset] == "scenario":
         value = int(call.persistent.get(key, 0)) + 1
@@ -103,11 +105,13 @@ def _sleep(call: ModuleCall) -> ModuleOutput:
 
 
 for _kind in (
-    ModuleKind("util:SetVariable2", Role.ACTION, _set_variable, True, "Set variable",
-               ("util:SetVariable",)),
+    ModuleKind(
+        "util:SetVariable2", Role.ACTION, _set_variable, True, "Set variable", ("util:SetVariable",)
+    ),
     ModuleKind("util:SetVariables", Role.ACTION, _set_variables, True, "Set multiple variables"),
-    ModuleKind("util:GetVariable2", Role.ACTION, _get_variable, True, "Get variable",
-               ("util:GetVariable",)),
+    ModuleKind(
+        "util:GetVariable2", Role.ACTION, _get_variable, True, "Get variable", ("util:GetVariable",)
+    ),
     ModuleKind("util:GetVariables", Role.ACTION, _get_variables, True, "Get multiple variables"),
     ModuleKind("util:FunctionIncrement", Role.ACTION, _increment, True, "Increment function"),
     ModuleKind("util:ComposeTransformer", Role.ACTION, _compose, True, "Compose a string"),

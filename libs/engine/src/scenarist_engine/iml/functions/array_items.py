@@ -38,8 +38,7 @@ _ORDERS = {
 
 @builtin("distinct", min_args=1, max_args=2, signature="distinct(array; [key])", category=CATEGORY)
 def distinct(ctx: EvalContext, array: Any, key: Any = None) -> list[Any]:
-    """The array without duplicates; with a key, items count as duplicates when that key's
-    value repeats. The first item of each kind stays."""
+    """The array without duplicates, or without items whose key repeats; the first stays."""
     path = None if key is None else split_path(key, "distinct")
     seen: set[Any] = set()
     result: list[Any] = []
@@ -81,8 +80,11 @@ def map_(
     filter_key: Any = None,
     filter_values: Any = None,
 ) -> list[Any]:
-    """The value of key in every item, optionally only for items whose keyForFiltering has
-    one of the comma-separated possible values. Items without the key are skipped."""
+    """The key's value in every item, or only in items whose filter key has a listed value.
+
+    The possible values are comma-separated text (or an array). Items without the key are
+    skipped.
+    """
     items = array_arg(array, "map")
     path = split_path(key, "map")
     filtering = filter_key is not None and filter_values is not None
@@ -163,8 +165,10 @@ def to_array(ctx: EvalContext, value: Any) -> list[dict[str, Any]]:
     category=CATEGORY,
 )
 def to_collection(ctx: EvalContext, array: Any, key_field: Any, value_field: Any) -> dict[str, Any]:
-    """A collection built from an array of items: each item's keyField names a key and its
-    valueField gives the value. Items without a key are skipped."""
+    """A collection whose keys and values come from each item's keyField and valueField.
+
+    Items without a key are skipped.
+    """
     key_path = split_path(key_field, "toCollection")
     value_path = split_path(value_field, "toCollection")
     result: dict[str, Any] = {}

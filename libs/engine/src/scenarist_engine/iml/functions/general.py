@@ -6,7 +6,7 @@ from typing import Any
 
 from scenarist_engine.errors import ExpressionError
 from scenarist_engine.iml.context import EvalContext
-from scenarist_engine.iml.functions._helpers import builtin, get_path, text_arg
+from scenarist_engine.iml.functions._helpers import builtin, collection_arg, get_path, text_arg
 from scenarist_engine.iml.values import is_empty, loose_equal, truthy, type_name
 
 CATEGORY = "general"
@@ -64,16 +64,6 @@ def _key_list(keys: tuple[Any, ...], fn: str) -> list[str]:
     return names
 
 
-def _collection(value: Any, fn: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ExpressionError(
-            f"{fn}(): first argument must be a collection, got {type_name(value)}"
-        )
-    return value
-
-
 @builtin(
     "omit",
     min_args=2,
@@ -83,7 +73,7 @@ def _collection(value: Any, fn: str) -> dict[str, Any]:
 )
 def omit(ctx: EvalContext, collection: Any, *keys: Any) -> dict[str, Any]:
     """The collection without the given keys."""
-    source = _collection(collection, "omit")
+    source = collection_arg(collection, "omit")
     dropped = set(_key_list(keys, "omit"))
     return {key: value for key, value in source.items() if key not in dropped}
 
@@ -97,7 +87,7 @@ def omit(ctx: EvalContext, collection: Any, *keys: Any) -> dict[str, Any]:
 )
 def pick(ctx: EvalContext, collection: Any, *keys: Any) -> dict[str, Any]:
     """A collection with only the given keys (those that exist), in the order given."""
-    source = _collection(collection, "pick")
+    source = collection_arg(collection, "pick")
     return {key: source[key] for key in _key_list(keys, "pick") if key in source}
 
 

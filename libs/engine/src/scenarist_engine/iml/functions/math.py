@@ -41,8 +41,10 @@ def _numbers(args: tuple[Any, ...], fn: str) -> list[Number]:
     return numbers
 
 
-def _finite_floats(numbers: list[Number]) -> list[float]:
-    return [float(number) for number in numbers]
+def _deviation(numbers: list[Number], ddof: int) -> float:
+    # Plain formula rather than statistics.stdev, which rejects NaN instead of propagating it.
+    mean = math.fsum(numbers) / len(numbers)
+    return math.sqrt(math.fsum((x - mean) ** 2 for x in numbers) / (len(numbers) - ddof))
 
 
 def _unary(name: str, signature: str, op: Callable[[Number], Number], doc: str) -> None:
@@ -94,22 +96,28 @@ def _median(numbers: list[Number]) -> Number | None:
 
 
 def _stdev_p(numbers: list[Number]) -> Number | None:
-    return statistics.pstdev(_finite_floats(numbers)) if numbers else None
+    return _deviation(numbers, 0) if numbers else None
 
 
 def _stdev_s(numbers: list[Number]) -> Number | None:
     # The sample deviation needs two values; one value has no spread to estimate.
-    return statistics.stdev(_finite_floats(numbers)) if len(numbers) > 1 else None
+    return _deviation(numbers, 1) if len(numbers) > 1 else None
 
 
 _aggregate("sum", "sum([array] | value1; value2; ...)", _sum, "The sum of the values.")
 _aggregate("average", "average([array] | value1; value2; ...)", _average, "The mean of the values.")
 _aggregate("median", "median([array] | value1; value2; ...)", _median, "The median value.")
 _aggregate(
-    "max", "max([array] | value1; value2; ...)", lambda ns: max(ns, default=None), "The largest."
+    "max",
+    "max([array] | value1; value2; ...)",
+    lambda ns: max(ns, default=None),
+    "The largest of the values.",
 )
 _aggregate(
-    "min", "min([array] | value1; value2; ...)", lambda ns: min(ns, default=None), "The smallest."
+    "min",
+    "min([array] | value1; value2; ...)",
+    lambda ns: min(ns, default=None),
+    "The smallest of the values.",
 )
 _aggregate(
     "stdevP",

@@ -85,8 +85,7 @@ def length(ctx: EvalContext, value: Any) -> int:
     category=CATEGORY,
 )
 def replace(ctx: EvalContext, value: Any, search: Any, replacement: Any) -> str:
-    """Text with every occurrence of search replaced, or matches of a /regex/flags search
-    (whose replacement may use $&, $1…$99)."""
+    """Text with every occurrence of search replaced; a /regex/flags search allows $& and $n."""
     text = text_arg(value, "replace")
     substitute = text_arg(replacement, "replace", "replacement")
     literal = regexes.parse_regex_literal(search) if isinstance(search, str) else None
@@ -134,8 +133,10 @@ def split(ctx: EvalContext, value: Any, separator: Any) -> list[str]:
     category=CATEGORY,
 )
 def substring(ctx: EvalContext, value: Any, start: Any, end: Any = None) -> str:
-    """Characters from start up to (not including) end, 0-based, as JavaScript's substring:
-    negative indexes count as 0 and start > end swaps them."""
+    """Characters from start up to (not including) end, 0-based, like JavaScript's substring.
+
+    Negative indexes count as 0 and start > end swaps them.
+    """
     text = text_arg(value, "substring")
     begin = _clamp(int_arg(start, "substring", "start"), len(text))
     stop = len(text) if end is None else _clamp(int_arg(end, "substring", "end"), len(text))
