@@ -108,6 +108,10 @@ class CommitFailedError(BusError):
     """
 
 
+class BusClosedError(BusError):
+    """The bus was closed; nothing more can be produced or consumed through it."""
+
+
 class ConsumerStateError(BusError):
     """A consumer used before `start()` or after `stop()`."""
 

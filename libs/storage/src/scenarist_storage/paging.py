@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from typing import Any
 
 import orjson
@@ -37,3 +38,16 @@ def decode_token(kind: str, token: str, arity: int) -> list[Any]:
     if not isinstance(value, list) or len(value) != arity + 1 or value[0] != kind:
         raise InvalidPageTokenError("page token does not belong to this listing")
     return value[1:]
+
+
+def token_uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise InvalidPageTokenError("malformed page token") from exc
+
+
+def token_int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidPageTokenError("malformed page token")
+    return value

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-
 from scenarist_engine.errors import ExpressionError, ExpressionLimitError
 from scenarist_engine.iml import EvalContext, Limits, evaluate_template
 from scenarist_engine.iml.functions.registry import FUNCTIONS, FunctionSpec
@@ -63,7 +62,9 @@ def register() -> Iterator[Register]:
     """Registers throwaway functions in the shared table and removes them afterwards."""
     added: list[str] = []
 
-    def add(name: str, impl: Callable[..., Any], min_args: int = 0, max_args: int | None = None) -> None:
+    def add(
+        name: str, impl: Callable[..., Any], min_args: int = 0, max_args: int | None = None
+    ) -> None:
         assert name not in FUNCTIONS
         FUNCTIONS[name] = FunctionSpec(name, impl, min_args, max_args, f"{name}()", "test", "")
         added.append(name)
@@ -184,7 +185,7 @@ def test_emptyarray_is_fresh_each_time() -> None:
 
 
 def test_random_and_uuid_are_deterministic_per_seed() -> None:
-    expected = random.Random(7).random()  # noqa: S311
+    expected = random.Random(7).random()
     assert ev("random") == expected
     ctx = make_ctx()
     first = evaluate_template("{{uuid}}", ctx)
@@ -351,7 +352,12 @@ def test_logical_operators_return_booleans_never_text(expression: str, expected:
 
 def test_logical_operators_short_circuit(register: Register) -> None:
     calls: list[int] = []
-    register("_t_mark", lambda ctx, x: calls.append(x) or True, 1, 1)
+
+    def mark(ctx: EvalContext, x: int) -> bool:
+        calls.append(x)
+        return True
+
+    register("_t_mark", mark, 1, 1)
     assert ev("false & _t_mark(1)") is False
     assert ev("true | _t_mark(2)") is True
     assert ev("true & _t_mark(3)") is True

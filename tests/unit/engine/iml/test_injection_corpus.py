@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from scenarist_engine.errors import ExpressionError
 from scenarist_engine.iml import EvalContext, evaluate_template, parse_template
 
@@ -55,7 +54,10 @@ def outcome(source: str, tripwire: Tripwire | None = None) -> Any:
     except ExpressionError:
         return SYNTAX
     try:
-        return ("value", evaluate_template(source, EvalContext(bundles=bundles(tripwire or Tripwire()))))
+        return (
+            "value",
+            evaluate_template(source, EvalContext(bundles=bundles(tripwire or Tripwire()))),
+        )
     except ExpressionError as exc:
         return UNKNOWN if "unknown function" in exc.message else ERROR
 
@@ -94,7 +96,7 @@ CORPUS: list[tuple[str, Any]] = [
     ('{{require("fs")}}', UNKNOWN),
     ("{{Reflect}}", NULL),
     ('{{Reflect.get(1; "email")}}', SYNTAX),
-    ('{{Object.keys(1)}}', SYNTAX),
+    ("{{Object.keys(1)}}", SYNTAX),
     ("{{toString.constructor}}", NULL),  # functions are not values
     ("{{lower}}", NULL),
     # Python dunders, globals, builtins

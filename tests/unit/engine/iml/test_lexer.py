@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from scenarist_engine.errors import ExpressionError
 from scenarist_engine.iml.lexer import (
     BACKTICK,

@@ -6,7 +6,6 @@ import math
 import re
 
 import pytest
-
 from scenarist_engine.errors import ExpressionError, ExpressionLimitError
 from scenarist_engine.iml import Limits, parse_template
 from scenarist_engine.iml.ast import (
@@ -51,10 +50,14 @@ def shape(node: Node) -> object:
     assert isinstance(node, Chain)
     result: tuple[object, ...] = (shape(node.first),)
     for link in node.links:
-        result = (link.op, *result, shape(link.operand)) if len(result) == 1 else (
-            link.op,
-            result,
-            shape(link.operand),
+        result = (
+            (link.op, *result, shape(link.operand))
+            if len(result) == 1
+            else (
+                link.op,
+                result,
+                shape(link.operand),
+            )
         )
     return result
 
@@ -121,7 +124,9 @@ def test_directives_are_literals() -> None:
     assert expr("erase") == Literal(ERASE, 2)
 
 
-@pytest.mark.parametrize("name", ["now", "timestamp", "random", "uuid", "executionId", "emptyarray"])
+@pytest.mark.parametrize(
+    "name", ["now", "timestamp", "random", "uuid", "executionId", "emptyarray"]
+)
 def test_runtime_variables(name: str) -> None:
     assert shape(expr(name)) == ("var", name)
 

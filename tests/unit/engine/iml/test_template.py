@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from scenarist_engine.errors import ExpressionError, ExpressionLimitError
 from scenarist_engine.iml import (
     ERASE,
@@ -20,6 +19,7 @@ from scenarist_engine.iml import (
     referenced_function_names,
     referenced_module_ids,
 )
+from scenarist_engine.iml.functions.registry import FUNCTIONS, FunctionSpec
 from scenarist_engine.iml.values import is_ignore
 
 BUNDLES: dict[int, Any] = {
@@ -200,8 +200,6 @@ def test_directives_are_empty_text_elsewhere() -> None:
 
 
 def test_directive_returned_by_a_function_still_counts() -> None:
-    from scenarist_engine.iml.functions.registry import FUNCTIONS, FunctionSpec
-
     FUNCTIONS["_t_pass"] = FunctionSpec("_t_pass", lambda ctx, x: x, 1, 1, "", "test", "")
     try:
         assert evaluate_mapping({"a": "{{_t_pass(ignore)}}"}, make_ctx()) == {}

@@ -6,7 +6,6 @@ import random
 from typing import Any
 
 import pytest
-
 from scenarist_engine.errors import ErrorType, ModuleError
 from scenarist_engine.machine import (
     Plan,
@@ -49,10 +48,17 @@ FAN_OUT = {
         {"id": 1, "module": "gateway:CustomWebHook"},
         {"id": 2, "module": "builtin:BasicFeeder", "mapper": {"array": "{{1.items}}"}},
         {"id": 3, "module": "test:Echo", "mapper": {"value": "{{2.value * 10}}"}},
-        {"id": 4, "module": "builtin:BasicAggregator", "parameters": {"feeder": 2},
-         "mapper": {"v": "{{3.echo}}"}},
-        {"id": 5, "module": "util:ComposeTransformer",
-         "mapper": {"value": "{{join(map(4.array; \"v\"); \",\")}}"}},
+        {
+            "id": 4,
+            "module": "builtin:BasicAggregator",
+            "parameters": {"feeder": 2},
+            "mapper": {"v": "{{3.echo}}"},
+        },
+        {
+            "id": 5,
+            "module": "util:ComposeTransformer",
+            "mapper": {"value": '{{join(map(4.array; "v"); ",")}}'},
+        },
     ],
 }
 
@@ -82,7 +88,7 @@ def _drive_shuffled(plan: Plan, trigger: Any, seed: int, duplicate: bool = False
 
 def test_parallel_bundles_issue_tasks_at_once_and_aggregate_in_bundle_order() -> None:
     plan = _plan(FAN_OUT)
-    state, tasks = start_run(plan, run_id="r", now=0.0, trigger=[[{"items": [1, 2, 3, 4, 5]}]])
+    _, tasks = start_run(plan, run_id="r", now=0.0, trigger=[[{"items": [1, 2, 3, 4, 5]}]])
     assert len(tasks) == 5
     for seed in range(5):
         final = _drive_shuffled(plan, {"items": [1, 2, 3, 4, 5]}, seed)
@@ -130,10 +136,17 @@ def test_state_tasks_and_results_survive_json_between_any_two_steps() -> None:
 
 
 def test_same_run_replayed_evaluates_uuid_and_random_the_same() -> None:
-    document = {"name": "ids", "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook"},
-        {"id": 2, "module": "util:ComposeTransformer", "mapper": {"value": "{{uuid}} {{random}}"}},
-    ]}
+    document = {
+        "name": "ids",
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook"},
+            {
+                "id": 2,
+                "module": "util:ComposeTransformer",
+                "mapper": {"value": "{{uuid}} {{random}}"},
+            },
+        ],
+    }
     outputs = []
     for _ in range(2):
         run = run_scenario(scenario_from_data(document), {}, clock=VirtualClock(), run_id="same")
@@ -144,10 +157,13 @@ def test_same_run_replayed_evaluates_uuid_and_random_the_same() -> None:
 
 
 def test_non_retryable_errors_are_not_retried() -> None:
-    document = {"name": "broken", "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook"},
-        {"id": 2, "module": "test:Broken", "retry": {"max_attempts": 5}},
-    ]}
+    document = {
+        "name": "broken",
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook"},
+            {"id": 2, "module": "test:Broken", "retry": {"max_attempts": 5}},
+        ],
+    }
     clock = VirtualClock()
     run = run_scenario(scenario_from_data(document), {}, clock=clock, external=KINDS)
     assert run.state.status is RunStatus.ERROR
@@ -156,11 +172,15 @@ def test_non_retryable_errors_are_not_retried() -> None:
 
 
 def test_an_incomplete_execution_resumes_from_the_parked_module() -> None:
-    document = {"name": "parked", "settings": {"store_incomplete": True}, "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook"},
-        {"id": 2, "module": "json:ParseJSON", "mapper": {"json": "{{1.doc}}"}},
-        {"id": 3, "module": "util:ComposeTransformer", "mapper": {"value": "n={{2.n}}"}},
-    ]}
+    document = {
+        "name": "parked",
+        "settings": {"store_incomplete": True},
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook"},
+            {"id": 2, "module": "json:ParseJSON", "mapper": {"json": "{{1.doc}}"}},
+            {"id": 3, "module": "util:ComposeTransformer", "mapper": {"value": "n={{2.n}}"}},
+        ],
+    }
     scenario = scenario_from_data(document)
     first = run_scenario(scenario, {"doc": "oops"}, clock=VirtualClock())
     assert first.state.status is RunStatus.WARNING
@@ -173,10 +193,13 @@ def test_an_incomplete_execution_resumes_from_the_parked_module() -> None:
 
 
 def test_sleep_is_a_task_and_the_runner_waits() -> None:
-    document = {"name": "sleepy", "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook"},
-        {"id": 2, "module": "util:FunctionSleep", "mapper": {"duration": 3}},
-    ]}
+    document = {
+        "name": "sleepy",
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook"},
+            {"id": 2, "module": "util:FunctionSleep", "mapper": {"duration": 3}},
+        ],
+    }
     clock = VirtualClock()
     run = run_scenario(scenario_from_data(document), {}, clock=clock)
     assert run.state.status is RunStatus.SUCCESS
@@ -184,51 +207,80 @@ def test_sleep_is_a_task_and_the_runner_waits() -> None:
 
 
 def test_confidential_scenarios_keep_no_bundles_in_the_result() -> None:
-    document = {"name": "secret", "settings": {"confidential": True}, "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook"},
-        {"id": 2, "module": "util:ComposeTransformer", "mapper": {"value": "{{1.card}}"}},
-    ]}
+    document = {
+        "name": "secret",
+        "settings": {"confidential": True},
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook"},
+            {"id": 2, "module": "util:ComposeTransformer", "mapper": {"value": "{{1.card}}"}},
+        ],
+    }
     result = run_scenario(scenario_from_data(document), {"card": "4111"}).result()
     assert "4111" not in repr(result)
     assert all("output" not in run for m in result["modules"] for run in m["runs"])
 
 
 def test_the_first_webhook_response_wins() -> None:
-    document = {"name": "respond", "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook"},
-        {"id": 2, "module": "builtin:BasicFeeder", "mapper": {"array": "{{1.codes}}"}},
-        {"id": 3, "module": "gateway:WebhookRespond",
-         "mapper": {"status": "{{2.value}}", "body": "first",
-                    "headers": [{"key": "X-Run", "value": "{{executionId}}"}]}},
-    ]}
+    document = {
+        "name": "respond",
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook"},
+            {"id": 2, "module": "builtin:BasicFeeder", "mapper": {"array": "{{1.codes}}"}},
+            {
+                "id": 3,
+                "module": "gateway:WebhookRespond",
+                "mapper": {
+                    "status": "{{2.value}}",
+                    "body": "first",
+                    "headers": [{"key": "X-Run", "value": "{{executionId}}"}],
+                },
+            },
+        ],
+    }
     run = run_scenario(scenario_from_data(document), {"codes": [201, 202]}, run_id="abc")
     assert run.state.response == {
-        "status": 201, "headers": [{"key": "X-Run", "value": "abc"}], "body": "first"}
+        "status": 201,
+        "headers": [{"key": "X-Run", "value": "abc"}],
+        "body": "first",
+    }
 
 
 def test_a_runaway_run_is_stopped_by_the_task_limit() -> None:
-    document = {"name": "many", "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook"},
-        {"id": 2, "module": "builtin:BasicRepeater", "mapper": {"repeats": 50}},
-        {"id": 3, "module": "util:FunctionSleep", "mapper": {"duration": 0}},
-    ]}
+    document = {
+        "name": "many",
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook"},
+            {"id": 2, "module": "builtin:BasicRepeater", "mapper": {"repeats": 50}},
+            {"id": 3, "module": "util:FunctionSleep", "mapper": {"duration": 0}},
+        ],
+    }
     with pytest.raises(TaskLimitExceededError):
         run_scenario(scenario_from_data(document), {}, clock=VirtualClock(), max_tasks=10)
 
 
 def test_long_chains_and_large_fan_outs_do_not_grow_the_stack() -> None:
     chain = [{"id": 1, "module": "gateway:CustomWebHook"}] + [
-        {"id": n, "module": "util:ComposeTransformer", "mapper": {"value": f"{{{{{n - 1}.value}}}}x"}}
+        {
+            "id": n,
+            "module": "util:ComposeTransformer",
+            "mapper": {"value": f"{{{{{n - 1}.value}}}}x"},
+        }
         for n in range(2, 1200)
     ]
     run = run_scenario(scenario_from_data({"name": "chain", "flow": chain}), {"value": ""})
     assert run.state.status is RunStatus.SUCCESS
-    fan = {"name": "fan", "flow": [
-        {"id": 1, "module": "gateway:CustomWebHook"},
-        {"id": 2, "module": "builtin:BasicRepeater", "mapper": {"repeats": 5000}},
-        {"id": 3, "module": "util:SetVariable2", "mapper": {"name": "i", "value": "{{2.i}}",
-                                                             "scope": "execution"}},
-    ]}
+    fan = {
+        "name": "fan",
+        "flow": [
+            {"id": 1, "module": "gateway:CustomWebHook"},
+            {"id": 2, "module": "builtin:BasicRepeater", "mapper": {"repeats": 5000}},
+            {
+                "id": 3,
+                "module": "util:SetVariable2",
+                "mapper": {"name": "i", "value": "{{2.i}}", "scope": "execution"},
+            },
+        ],
+    }
     run = run_scenario(scenario_from_data(fan), {})
     assert run.state.variables["i"] == 5000
     assert run.state.operations == 1 + 1 + 5000

@@ -61,8 +61,8 @@ def rebuilt(
 ) -> ExpressionError:
     """A copy of `exc` (same class) with the given details filled in where it had none.
 
-    Raise it `from exc.__cause__` so the traceback leads to the original failure rather
-    than through every layer that added a detail.
+    Raise it `from exc.__cause__ or exc` so the traceback leads to the original failure
+    rather than through every layer that added a detail.
     """
     return type(exc)(
         exc.message,
@@ -176,10 +176,10 @@ def _call(node: Call, ctx: EvalContext) -> Any:
     try:
         result = spec.call(ctx, args)
     except ExpressionError as exc:
-        raise rebuilt(exc, position=node.pos) from exc.__cause__
-    except RecursionError as exc:
+        raise rebuilt(exc, position=node.pos) from exc.__cause__ or exc
+    except (RecursionError, MemoryError) as exc:
         raise ExpressionLimitError(
-            f"{node.name}(): value is nested too deeply", position=node.pos
+            f"{node.name}(): value is too large or nested too deeply", position=node.pos
         ) from exc
     except Exception as exc:
         # A function's own bug must still reach the user as an expression error, not a crash.
@@ -188,10 +188,11 @@ def _call(node: Call, ctx: EvalContext) -> Any:
 
 
 def _negate(node: Negate, ctx: EvalContext) -> Any:
+    value = evaluate(node.operand, ctx)
     try:
-        return negate(evaluate(node.operand, ctx))
+        return negate(value)
     except ExpressionError as exc:
-        raise rebuilt(exc, position=node.pos) from exc.__cause__
+        raise rebuilt(exc, position=node.pos) from exc.__cause__ or exc
 
 
 def _chain(node: Chain, ctx: EvalContext) -> Any:
@@ -201,7 +202,7 @@ def _chain(node: Chain, ctx: EvalContext) -> Any:
         try:
             left = BINARY_OPERATORS[link.op](left, right, ctx.limits)
         except ExpressionError as exc:
-            raise rebuilt(exc, position=link.pos) from exc.__cause__
+            raise rebuilt(exc, position=link.pos) from exc.__cause__ or exc
     return left
 
 

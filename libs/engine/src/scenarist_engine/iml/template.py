@@ -63,7 +63,7 @@ class Template:
         except ExpressionError as exc:
             if exc.source is not None:
                 raise
-            raise rebuilt(exc, source=self.source) from exc.__cause__
+            raise rebuilt(exc, source=self.source) from exc.__cause__ or exc
         except RecursionError as exc:
             raise ExpressionLimitError(
                 "expression is nested too deeply", source=self.source
@@ -158,7 +158,7 @@ def _map_value(value: Any, ctx: EvalContext, field: str, depth: int) -> Any:
         try:
             return evaluate_template(value, ctx)
         except ExpressionError as exc:
-            raise rebuilt(exc, field=field or None) from exc.__cause__
+            raise rebuilt(exc, field=field or None) from exc.__cause__ or exc
     if isinstance(value, dict | list):
         if depth >= ctx.limits.max_depth:
             raise ExpressionLimitError(
