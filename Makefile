@@ -38,8 +38,8 @@ run: install
 	$(VENV)/bin/scenarist run examples/order-router.yaml --trigger '{"email": "Ada@Example.com", "items": [{"sku": "x", "qty": 2}, {"sku": "y", "qty": 1}], "amount": 142.5}'
 
 lint: install
-	$(VENV)/bin/ruff check libs services tests
-	$(VENV)/bin/ruff format --check libs services tests
+	$(VENV)/bin/ruff check libs services tests scripts
+	$(VENV)/bin/ruff format --check libs services tests scripts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -48,12 +48,16 @@ test-unit: install
 
 test: install lint
 	$(VENV)/bin/python -m scenarist_engine.schema --check schemas/scenario.schema.json
+	$(VENV)/bin/python scripts/gen_protos.py --check
 	$(PYTEST) -q
 
 schema: install
 	$(VENV)/bin/python -m scenarist_engine.schema schemas/scenario.schema.json
 
-proto bench up down:
+proto: install
+	$(VENV)/bin/python scripts/gen_protos.py
+
+bench up down:
 	@echo "make $@: not built yet (see the runtime and bench issues)"; exit 2
 
 clean:

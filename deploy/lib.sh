@@ -93,6 +93,7 @@ with_lock() {
   mkdir -p "$(dirname "${file}")"
   (
     flock -w 300 9 || die "could not lock ${file} within 300s"
-    "$@"
+    # Close fd 9 for the command: a daemon it starts must not inherit (and hold) the lock.
+    "$@" 9>&-
   ) 9>"${file}"
 }

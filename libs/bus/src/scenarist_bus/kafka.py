@@ -150,7 +150,9 @@ class KafkaBus:
                 await admin.create_partitions(grow)
             for name, s in wanted.items():
                 if name in existing and existing[name] > s.partitions:
-                    log.warning("topic %s has %d partitions > %d", name, existing[name], s.partitions)
+                    log.warning(
+                        "topic %s has %d partitions > %d", name, existing[name], s.partitions
+                    )
             await _wait_visible(admin, wanted)
         finally:
             await admin.close()
@@ -264,10 +266,13 @@ class KafkaProducer:
         if failure is not None:
             raise failure
         if errors:
-            raise ProduceError(f"{len(errors)} of {len(msgs)} records not acknowledged: {errors[0]!r}")
+            raise ProduceError(
+                f"{len(errors)} of {len(msgs)} records not acknowledged: {errors[0]!r}"
+            )
+        acks: list[Any] = list(results)
         return [
             RecordMetadata(str(r.topic), int(r.partition), int(r.offset), int(r.timestamp))
-            for r in results
+            for r in acks
         ]
 
     async def _require_topic(self, topic: str) -> None:

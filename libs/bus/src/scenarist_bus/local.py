@@ -14,6 +14,7 @@ retention, for topics nobody consumes (e.g. the DLQ in standalone mode).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -305,10 +306,8 @@ class LocalConsumer:
             remaining = deadline - loop.time()
             if batch or remaining <= 0 or self._stopped:
                 return batch
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), remaining)
-            except TimeoutError:
-                pass
 
     def _collect(self, limit: int) -> list[Record]:
         if not self._fetching:
@@ -352,7 +351,9 @@ class LocalConsumer:
             self._stopped = True
             self._wake.set()
 
-    async def _fire(self, callback: RebalanceCallback | None, tps: frozenset[TopicPartition]) -> None:
+    async def _fire(
+        self, callback: RebalanceCallback | None, tps: frozenset[TopicPartition]
+    ) -> None:
         if callback is None or not tps:
             return
         try:

@@ -110,7 +110,7 @@ class StateWrite:
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
     """A message to publish once the transaction that wrote it commits. With `run_id` set it is
-    written only if that run's state write in the same batch was accepted (a fenced-off owner's
+    dropped when that run's state write in the same batch is rejected (a fenced-off owner's
     messages vanish with its state)."""
 
     topic: str
@@ -171,8 +171,8 @@ class RetentionResult:
     runs: int
 
 
-def freeze_headers(headers: Sequence[tuple[str, bytes]] | Mapping[str, bytes]) -> tuple[
-    tuple[str, bytes], ...
-]:
+def freeze_headers(
+    headers: Sequence[tuple[str, bytes]] | Mapping[str, bytes],
+) -> tuple[tuple[str, bytes], ...]:
     items = headers.items() if isinstance(headers, Mapping) else headers
     return tuple((str(k), bytes(v)) for k, v in items)

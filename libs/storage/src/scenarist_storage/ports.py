@@ -4,6 +4,7 @@ organization's object is indistinguishable from a missing one (None / NotFoundEr
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -34,9 +35,7 @@ class IdentityStore(Protocol):
 
     async def get_organization(self, org_id: uuid.UUID) -> Organization | None: ...
 
-    async def create_token(
-        self, org_id: uuid.UUID, role: Role, name: str
-    ) -> tuple[uuid.UUID, str]:
+    async def create_token(self, org_id: uuid.UUID, role: Role, name: str) -> tuple[uuid.UUID, str]:
         """(token id, secret). The secret is returned only here; only its hash is kept.
         Raises NotFoundError for an unknown organization."""
         ...
@@ -53,8 +52,9 @@ class IdentityStore(Protocol):
 
 
 class ScenarioStore(Protocol):
-    async def create(self, org_id: uuid.UUID, name: str, document: JsonObject) -> ScenarioRecord:
-        ...
+    async def create(
+        self, org_id: uuid.UUID, name: str, document: JsonObject
+    ) -> ScenarioRecord: ...
 
     async def new_version(
         self,
@@ -103,12 +103,17 @@ class ScenarioStore(Protocol):
 
 
 class RunStore(Protocol):
+    async def next_owner_epoch(self) -> int:
+        """A fencing token larger than every one handed out before, to anyone."""
+        ...
+
     async def create_run(
         self,
         org_id: uuid.UUID,
         scenario_id: uuid.UUID,
         version: int,
         run_id: uuid.UUID,
+        *,
         idempotency_key: str | None,
         trigger: JsonObject,
         source: str,
@@ -144,7 +149,9 @@ class RunStore(Protocol):
         A run may appear at most once per batch (ValueError)."""
         ...
 
-    async def claim_outbox(self, limit: int, *, lease_seconds: float = 30.0) -> list[ClaimedMessage]:
+    async def claim_outbox(
+        self, limit: int, *, lease_seconds: float = 30.0
+    ) -> builtins.list[ClaimedMessage]:  # `list` is a method name here
         """Up to `limit` unclaimed (or lease-expired) messages, oldest first, leased to the caller
         for `lease_seconds`; a relay that dies before delete_outbox lets them come back."""
         ...
@@ -167,8 +174,7 @@ class LogStore(Protocol):
         of order). True if stored."""
         ...
 
-    async def get_run_summary(self, org_id: uuid.UUID, run_id: uuid.UUID) -> RunSummary | None:
-        ...
+    async def get_run_summary(self, org_id: uuid.UUID, run_id: uuid.UUID) -> RunSummary | None: ...
 
     async def delete_older_than(self, ts: datetime) -> RetentionResult:
         """Retention: steps started before `ts` and summaries last updated before `ts`."""

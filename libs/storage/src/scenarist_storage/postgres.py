@@ -41,8 +41,9 @@ class Connection(Protocol):
         self, command: str, args: Iterable[Sequence[object]], *, timeout: float | None = None
     ) -> None: ...
 
-    async def fetch(self, query: str, *args: object, timeout: float | None = None) -> list[Record]:
-        ...
+    async def fetch(
+        self, query: str, *args: object, timeout: float | None = None
+    ) -> list[Record]: ...
 
     async def fetchrow(
         self, query: str, *args: object, timeout: float | None = None
@@ -56,8 +57,9 @@ class Connection(Protocol):
 
 
 class Pool(Connection, Protocol):
-    def acquire(self, *, timeout: float | None = None) -> AbstractAsyncContextManager[Connection]:
-        ...
+    def acquire(
+        self, *, timeout: float | None = None
+    ) -> AbstractAsyncContextManager[Connection]: ...
 
     async def close(self) -> None: ...
 
@@ -91,7 +93,10 @@ def _json_encode(value: Any) -> str:
 
 async def _init_connection(conn: Any) -> None:
     await conn.set_type_codec(
-        "jsonb", schema="pg_catalog", encoder=_jsonb_encode, decoder=_jsonb_decode,
+        "jsonb",
+        schema="pg_catalog",
+        encoder=_jsonb_encode,
+        decoder=_jsonb_decode,
         format="binary",
     )
     await conn.set_type_codec(
@@ -104,7 +109,10 @@ async def create_pool(
 ) -> Pool:
     """A connection pool whose connections encode/decode json and jsonb with orjson."""
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
         command_timeout=command_timeout,
     )
     return cast(Pool, pool)
@@ -166,7 +174,9 @@ async def migrate(
         try:
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
             await conn.execute(qualify(_MIGRATIONS_TABLE, name))
-            rows = await conn.fetch(qualify("SELECT version, checksum FROM {s}.schema_migrations", name))
+            rows = await conn.fetch(
+                qualify("SELECT version, checksum FROM {s}.schema_migrations", name)
+            )
             done = {int(r["version"]): int(r["checksum"]) for r in rows}
             for m in files:
                 if m.version in done:
@@ -182,12 +192,16 @@ async def migrate(
                             " VALUES ($1, $2, $3)",
                             name,
                         ),
-                        m.version, m.name, _checksum(m.sql),
+                        m.version,
+                        m.name,
+                        _checksum(m.sql),
                     )
                 applied_now.append(m.version)
                 log.info("applied migration %s.%s", name, m.name)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_NAMESPACE, _lock_key(name))
+            await conn.execute(
+                "SELECT pg_advisory_unlock($1, $2)", _LOCK_NAMESPACE, _lock_key(name)
+            )
     return applied_now
 
 

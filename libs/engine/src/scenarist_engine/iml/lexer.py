@@ -1,7 +1,17 @@
-"""IML lexer: the characters between `{{` and `}}` as a list of tokens.
+r"""IML lexer: the characters between `{{` and `}}` as a list of tokens.
 
-Lexing stops at the first `}}` outside a string or backtick name, which is how the template
-parser finds where an expression ends (IML itself has no braces).
+Lexing stops at the first `}}` outside a string, backtick name or regex literal, which is how
+the template parser finds where an expression ends (IML itself has no braces).
+
+Regular-expression literals. Make accepts an unquoted regex as a function argument, as in
+`replace(1.text; /\s+/g; "-")`. The rule that tells it from division: a `/` at the START of a
+function argument (the previous token is the `(` of a call or a `;`) begins a regex literal;
+a `/` anywhere else is division. Division can never start an argument (IML has no unary `/`),
+so the rule takes nothing away: `{{4 / 2}}`, `{{f(4 / 2)}}` and `{{f(a; b / 2)}}` divide. The
+literal runs to the next `/` that is neither escaped (`\/`) nor inside a `[...]` class, is
+followed by flags (a subset of `gimsuyd`, each once), and becomes the text token
+`"/pattern/flags"`, the form `replace` and the other regex-taking functions already read. Like a
+string, it may contain `}}`; it may not contain a line break, as in JavaScript.
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from scenarist_engine.errors import ExpressionError
+from scenarist_engine.iml.regexes import JS_FLAGS
 
 # Token kinds. Punctuation tokens use the character itself as their kind.
 NUMBER = "number"
@@ -190,6 +201,53 @@ class Lexer:
         self.tokens.append(Token(BACKTICK, self.source[start + 1 : stop], start))
         self.i = stop + 1
 
+    def _slash(self) -> None:
+        if self._starts_argument():
+            self._regex()
+        else:
+            self._operator()
+
+    def _starts_argument(self) -> bool:
+        tokens = self.tokens
+        if not tokens:
+            return False
+        if tokens[-1].kind == ";":
+            return True
+        # `(` opens a call's arguments only after a name; `(/` elsewhere is a syntax error anyway.
+        return tokens[-1].kind == "(" and len(tokens) >= 2 and tokens[-2].kind == NAME
+
+    def _regex(self) -> None:
+        source, start = self.source, self.i
+        i, in_class = start + 1, False
+        while True:
+            if i >= len(source) or source[i] in "\r\n\u2028\u2029":
+                raise self.error("unterminated regular expression literal", start)
+            char = source[i]
+            if char == "\\":
+                i += 2  # the escaped character never ends the literal or a class
+                continue
+            if char == "[":
+                in_class = True
+            elif char == "]":
+                in_class = False
+            elif char == "/" and not in_class:
+                break
+            i += 1
+        if i == start + 1:
+            raise self.error("empty regular expression literal", start)
+        pattern_end = i
+        i += 1
+        while i < len(source) and is_name_char(source[i]):
+            i += 1
+        flags = source[pattern_end + 1 : i]
+        for offset, flag in enumerate(flags):
+            if flag not in JS_FLAGS or flag in flags[:offset]:
+                raise self.error(
+                    f"invalid regular expression flag {flag!r}", pattern_end + 1 + offset
+                )
+        self.tokens.append(Token(STRING, source[start:i], start))
+        self.i = i
+
     def _operator(self) -> None:
         for text, canonical in _SYMBOL_OPERATORS:
             if self.source.startswith(text, self.i):
@@ -213,6 +271,7 @@ _DISPATCH: dict[str, Callable[[Lexer], None]] = {
     '"': Lexer._string,
     "'": Lexer._string,
     "`": Lexer._backtick,
+    "/": Lexer._slash,
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from scenarist_engine.errors import ErrorType, ExpressionError
+from scenarist_engine.errors import ErrorType, ExpressionError, ModuleError
 from scenarist_engine.filters import evaluate_filter
 from scenarist_engine.iml import evaluate_mapping, evaluate_template
 from scenarist_engine.machine.backoff import retry_delay
@@ -208,7 +208,9 @@ class Machine:
     def _emit(self, origin: Token, module: Module, bundles: list[dict[str, Any]]) -> None:
         """Send a module's output bundles on to the module after it."""
         scope_id = origin.scope
-        for aggregator_id in self.plan.aggregator_of_feeder.get(module.id, []):
+        # The first aggregator in flow order gets the innermost scope, so it closes first:
+        # aggregators of one feeder in different routes emit in route order, as routes run.
+        for aggregator_id in reversed(self.plan.aggregator_of_feeder.get(module.id, [])):
             scope = self._open(
                 ScopeKind.AGGREGATE, scope_id, origin=origin, aggregator_id=aggregator_id
             )
@@ -283,6 +285,8 @@ class Machine:
             return
         if scope.kind is ScopeKind.AGGREGATE:
             self._aggregate(scope)
+            if self.state.status is not RunStatus.RUNNING:
+                return  # the aggregation failed and stopped the run, which cleared every scope
         del self.state.scopes[scope.id]
         if scope.kind is ScopeKind.CYCLE:
             self._end_cycle()
@@ -367,15 +371,23 @@ class Machine:
         items = sorted(scope.items, key=lambda entry: entry[0])
         if not items and module.flags.get("stopIfEmpty"):
             return
-        # With no items there is no group key: the empty aggregation is one bundle.
-        grouped = bool(module.flags.get("groupBy")) and bool(items)
-        bundles = (
-            _grouped_bundles(module, items, aggregate)
-            if grouped
-            else [dict(aggregate(module, [item for _, _, item in items]))]
-        )
         origin = scope.origin
         token = self._new_token(module.id, origin.path, origin.position, scope.parent or 0)
+        # With no items there is no group key: the empty aggregation is one bundle.
+        grouped = bool(module.flags.get("groupBy")) and bool(items)
+        try:
+            bundles = (
+                _grouped_bundles(module, items, aggregate)
+                if grouped
+                else [dict(aggregate(module, [item for _, _, item in items]))]
+            )
+        except ModuleError as exc:
+            self._aggregation_failed(token, ErrorInfo(exc.error_type.value, exc.message))
+            return
+        except Exception as exc:  # a bug in an aggregate function fails the module, not the run
+            message = f"{type(exc).__name__}: {exc}"
+            self._aggregation_failed(token, ErrorInfo(ErrorType.RUNTIME.value, message))
+            return
         self._log(token, None, bundles)
         self.state.operations += 1
         following = self.plan.next_module[module.id]
@@ -386,12 +398,34 @@ class Machine:
             ]
             self._spawn_many(following, paths, scope.parent)
 
+    def _aggregation_failed(self, token: Token, error: ErrorInfo) -> None:
+        """An aggregation that raised is a failed operation of the aggregator, handled like any
+        other module failure (error handler, incomplete execution or rollback)."""
+        self.state.operations += 1
+        failed = TaskResult(
+            run_id=self.state.execution.run_id,
+            task_id=token.id,
+            attempt=token.attempt,
+            error=error,
+            started_at=self.now,
+            finished_at=self.now,
+        )
+        self._log(token, None, None, failed)
+        # The token is live in the parent scope until its failure is handled, like a spawned one.
+        self.state.scopes[token.scope].live += 1
+        # No retry: the aggregation is pure, a second attempt would fail the same way.
+        self._handle_failure(token, error)
+
     # ----- errors ----------------------------------------------------------------------------
 
     def _fail(self, token: Token, error: ErrorInfo) -> None:
         module = self.plan.modules[token.module_id]
         if self._retry(token, module, error):
             return
+        self._handle_failure(token, error)
+
+    def _handle_failure(self, token: Token, error: ErrorInfo) -> None:
+        module = self.plan.modules[token.module_id]
         if module.onerror:
             handler = self._open(ScopeKind.HANDLER, token.scope, origin=token)
             error_bundle = {"error": {"type": error.type, "message": error.message}}

@@ -19,7 +19,8 @@ def _parse_json(call: ModuleCall) -> ModuleOutput:
     if len(text) > MAX_JSON_TEXT:
         raise ModuleError("JSON text is larger than 16 MB", ErrorType.DATA)
     try:
-        value = json.loads(text)
+        # NaN and Infinity are not JSON (JavaScript's JSON.parse, which Make uses, refuses them).
+        value = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise ModuleError(f"invalid JSON: {exc}", ErrorType.DATA) from exc
     _check_depth(value)
@@ -27,6 +28,10 @@ def _parse_json(call: ModuleCall) -> ModuleOutput:
     if isinstance(value, list):
         return ModuleOutput(bundles=[_as_bundle(item) for item in value])
     return ModuleOutput(bundles=[_as_bundle(value)])
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _as_bundle(value: Any) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from scenarist_engine.errors import ErrorType, ModuleError
-from scenarist_engine.iml.values import to_number
+from scenarist_engine.iml.values import to_number, to_text
 from scenarist_engine.modules.base import ModuleCall, ModuleKind, ModuleOutput, Role
 from scenarist_engine.modules.registry import register
 
@@ -60,22 +61,41 @@ def _repeat(call: ModuleCall) -> ModuleOutput:
     return ModuleOutput(bundles=[{"i": start + step * n} for n in range(repeats)])
 
 
+# RFC 9110 field-name: a token. Anything else (spaces, colons, CR/LF) could split the response.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\r\n\x00]")
+
+
 def _respond(call: ModuleCall) -> ModuleOutput:
     status = call.inputs.get("status", "200")
-    code = int(to_number(status, what="status"))
-    if not 100 <= code <= 599:
-        raise ModuleError(f"status {code} is not an HTTP status", ErrorType.DATA)
-    headers = call.inputs.get("headers") or []
+    number = to_number(status, what="status")
+    # "201.5" is a typo, not 201: refuse it rather than answer with a status nobody chose.
+    # The range test comes first so NaN and infinity never reach int().
+    if not 100 <= number <= 599 or number != int(number):
+        raise ModuleError(f"status {to_text(status)!r} is not an HTTP status", ErrorType.DATA)
+    response = {
+        "status": int(number),
+        "headers": _headers(call.inputs.get("headers")),
+        "body": call.inputs.get("body"),
+    }
+    return ModuleOutput(bundles=[{}], response=response)
+
+
+def _headers(raw: Any) -> list[dict[str, Any]]:
+    headers = raw or []
     if not isinstance(headers, list) or not all(
         isinstance(h, dict) and "key" in h for h in headers
     ):
         raise ModuleError("headers must be a list of {key, value}", ErrorType.DATA)
-    response = {
-        "status": code,
-        "headers": [{"key": str(h["key"]), "value": h.get("value")} for h in headers],
-        "body": call.inputs.get("body"),
-    }
-    return ModuleOutput(bundles=[{}], response=response)
+    checked = []
+    for header in headers:
+        key, value = to_text(header["key"]), header.get("value")
+        if not _HEADER_NAME.fullmatch(key):
+            raise ModuleError(f"header name {key!r} is not a valid HTTP name", ErrorType.DATA)
+        if _HEADER_VALUE_FORBIDDEN.search(to_text(value)):
+            raise ModuleError(f"header {key!r}: value contains CR, LF or NUL", ErrorType.DATA)
+        checked.append({"key": key, "value": value})
+    return checked
 
 
 register(ModuleKind("builtin:BasicFeeder", Role.ACTION, _iterate, inline=True, title="Iterator"))

@@ -23,9 +23,7 @@ class MemoryLogStore:
         return added
 
     async def get_run_steps(self, org_id: uuid.UUID, run_id: uuid.UUID) -> list[StepRecord]:
-        found = [
-            s for s in self._steps.values() if s.run_id == run_id and s.org_id == org_id
-        ]
+        found = [s for s in self._steps.values() if s.run_id == run_id and s.org_id == org_id]
         found.sort(key=lambda s: (s.started_at, s.task_id, s.attempt))
         return clone(found)
 

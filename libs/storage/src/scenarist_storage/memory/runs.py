@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import itertools
 import uuid
@@ -39,6 +40,10 @@ class MemoryRunStore:
         self._counter = itertools.count(1)
         self._outbox: dict[int, _Outbox] = {}
         self._outbox_ids = itertools.count(1)
+        self._epochs = itertools.count(1)
+
+    async def next_owner_epoch(self) -> int:
+        return next(self._epochs)
 
     async def create_run(
         self,
@@ -46,6 +51,7 @@ class MemoryRunStore:
         scenario_id: uuid.UUID,
         version: int,
         run_id: uuid.UUID,
+        *,
         idempotency_key: str | None,
         trigger: JsonObject,
         source: str,
@@ -67,10 +73,19 @@ class MemoryRunStore:
                 continue
             now = self._clock()
             record = RunRecord(
-                org_id=new.org_id, id=new.run_id, scenario_id=new.scenario_id,
-                version=new.version, idempotency_key=new.idempotency_key,
-                trigger=clone(new.trigger), source=new.source, status=RUN_STATUS_QUEUED,
-                state={}, operations=0, owner_epoch=0, created_at=now, updated_at=now,
+                org_id=new.org_id,
+                id=new.run_id,
+                scenario_id=new.scenario_id,
+                version=new.version,
+                idempotency_key=new.idempotency_key,
+                trigger=clone(new.trigger),
+                source=new.source,
+                status=RUN_STATUS_QUEUED,
+                state={},
+                operations=0,
+                owner_epoch=0,
+                created_at=now,
+                updated_at=now,
             )
             self._runs[record.id] = record
             self._seq[record.id] = next(self._counter)
@@ -137,8 +152,12 @@ class MemoryRunStore:
                 rejected.append(write.run_id)
                 continue
             self._runs[run.id] = dataclasses.replace(
-                run, state=clone(write.state), status=write.status,
-                operations=write.operations, owner_epoch=write.owner_epoch, updated_at=now,
+                run,
+                state=clone(write.state),
+                status=write.status,
+                operations=write.operations,
+                owner_epoch=write.owner_epoch,
+                updated_at=now,
             )
             accepted.append(run.id)
         dropped = set(rejected)
@@ -148,13 +167,21 @@ class MemoryRunStore:
                 continue
             ident = next(self._outbox_ids)
             self._outbox[ident] = _Outbox(
-                ClaimedMessage(ident, message.topic, message.key, message.value,
-                               freeze_headers(message.headers), message.run_id)
+                ClaimedMessage(
+                    ident,
+                    message.topic,
+                    message.key,
+                    message.value,
+                    freeze_headers(message.headers),
+                    message.run_id,
+                )
             )
             written += 1
         return SaveResult(tuple(accepted), tuple(rejected), written)
 
-    async def claim_outbox(self, limit: int, *, lease_seconds: float = 30.0) -> list[ClaimedMessage]:
+    async def claim_outbox(
+        self, limit: int, *, lease_seconds: float = 30.0
+    ) -> builtins.list[ClaimedMessage]:  # `list` is a method name here
         now = self._clock()
         until = (now + timedelta(seconds=lease_seconds)).timestamp()
         claimed: list[ClaimedMessage] = []

@@ -26,9 +26,15 @@ class _Scenario:
         if not 1 <= number <= len(self.versions):
             return None
         return ScenarioRecord(
-            org_id=self.org_id, id=self.id, name=self.name, version=number,
-            latest_version=len(self.versions), document=clone(self.versions[number - 1]),
-            active=self.active, created_at=self.created_at, updated_at=self.updated_at,
+            org_id=self.org_id,
+            id=self.id,
+            name=self.name,
+            version=number,
+            latest_version=len(self.versions),
+            document=clone(self.versions[number - 1]),
+            active=self.active,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
         )
 
 

@@ -10,12 +10,12 @@ from scenarist_storage.postgres import Pool, Record, qualify
 _CREATE_ORG = "INSERT INTO {s}.organizations (id, name) VALUES ($1, $2) RETURNING *"
 _GET_ORG = "SELECT * FROM {s}.organizations WHERE id = $1"
 # INSERT ... SELECT from the org row: an unknown org inserts nothing instead of raising.
-_CREATE_TOKEN = """
+_INSERT_CREDENTIAL = """
 INSERT INTO {s}.api_tokens (id, org_id, role, name, secret_hash)
 SELECT $1, o.id, $3, $4, $5 FROM {s}.organizations o WHERE o.id = $2
 RETURNING id
 """
-_FIND_TOKEN = "SELECT org_id, role, secret_hash, revoked_at FROM {s}.api_tokens WHERE id = $1"
+_FIND_CREDENTIAL = "SELECT org_id, role, secret_hash, revoked_at FROM {s}.api_tokens WHERE id = $1"
 _REVOKE = """
 UPDATE {s}.api_tokens SET revoked_at = coalesce(revoked_at, now())
 WHERE id = $1 AND org_id = $2 RETURNING id
@@ -32,8 +32,12 @@ class PgIdentityStore:
         self._q = {
             name: qualify(sql, schema)
             for name, sql in {
-                "create_org": _CREATE_ORG, "get_org": _GET_ORG, "create_token": _CREATE_TOKEN,
-                "find_token": _FIND_TOKEN, "revoke": _REVOKE, "list_tokens": _LIST_TOKENS,
+                "create_org": _CREATE_ORG,
+                "get_org": _GET_ORG,
+                "create_token": _INSERT_CREDENTIAL,
+                "find_token": _FIND_CREDENTIAL,
+                "revoke": _REVOKE,
+                "list_tokens": _LIST_TOKENS,
             }.items()
         }
 
@@ -48,13 +52,15 @@ class PgIdentityStore:
         row = await self._pool.fetchrow(self._q["get_org"], org_id)
         return _org(row) if row is not None else None
 
-    async def create_token(
-        self, org_id: uuid.UUID, role: Role, name: str
-    ) -> tuple[uuid.UUID, str]:
+    async def create_token(self, org_id: uuid.UUID, role: Role, name: str) -> tuple[uuid.UUID, str]:
         token_id = uuid.uuid4()
         secret = tokens.new_secret(token_id)
         row = await self._pool.fetchrow(
-            self._q["create_token"], token_id, org_id, Role(role).value, name,
+            self._q["create_token"],
+            token_id,
+            org_id,
+            Role(role).value,
+            name,
             tokens.hash_secret(secret),
         )
         if row is None:
@@ -79,8 +85,9 @@ class PgIdentityStore:
     async def list_tokens(self, org_id: uuid.UUID) -> list[TokenInfo]:
         rows = await self._pool.fetch(self._q["list_tokens"], org_id)
         return [
-            TokenInfo(r["id"], r["org_id"], Role(r["role"]), r["name"], r["created_at"],
-                      r["revoked_at"])
+            TokenInfo(
+                r["id"], r["org_id"], Role(r["role"]), r["name"], r["created_at"], r["revoked_at"]
+            )
             for r in rows
         ]
 

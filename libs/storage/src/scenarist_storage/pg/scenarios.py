@@ -25,7 +25,9 @@ WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL
   AND ($4::integer IS NULL OR latest_version = $4)
 RETURNING latest_version
 """
-_EXISTS = "SELECT latest_version FROM {s}.scenarios WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
+_EXISTS = (
+    "SELECT latest_version FROM {s}.scenarios WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
+)
 _GET = """
 SELECT {cols} FROM {s}.scenarios s
 JOIN {s}.scenario_versions v ON v.scenario_id = s.id
@@ -58,9 +60,14 @@ class PgScenarioStore:
     def __init__(self, pool: Pool, schema: str = "orchestrator") -> None:
         self._pool = pool
         sqls = {
-            "insert_scenario": _INSERT_SCENARIO, "insert_version": _INSERT_VERSION,
-            "bump": _BUMP, "exists": _EXISTS, "get": _GET, "list": _LIST,
-            "delete": _DELETE, "set_active": _SET_ACTIVE,
+            "insert_scenario": _INSERT_SCENARIO,
+            "insert_version": _INSERT_VERSION,
+            "bump": _BUMP,
+            "exists": _EXISTS,
+            "get": _GET,
+            "list": _LIST,
+            "delete": _DELETE,
+            "set_active": _SET_ACTIVE,
         }
         self._q = {k: qualify(v.replace("{cols}", _COLUMNS), schema) for k, v in sqls.items()}
 
@@ -152,7 +159,13 @@ class PgScenarioStore:
 
 def _record(row: Record) -> ScenarioRecord:
     return ScenarioRecord(
-        org_id=row["org_id"], id=row["id"], name=row["name"], version=row["version"],
-        latest_version=row["latest_version"], document=row["document"], active=row["active"],
-        created_at=row["created_at"], updated_at=row["updated_at"],
+        org_id=row["org_id"],
+        id=row["id"],
+        name=row["name"],
+        version=row["version"],
+        latest_version=row["latest_version"],
+        document=row["document"],
+        active=row["active"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )

@@ -1,0 +1,305 @@
+"""OpenTelemetry setup and W3C trace-context propagation across Kafka and gRPC.
+
+One run is one trace: the trigger starts it, and the context travels in Kafka headers
+(``traceparent``/``tracestate``/``baggage``) and gRPC metadata to every service that touches the
+run. Consumers make the producer's span the *parent* of their ``process <topic>`` span (not only a
+link, as the messaging conventions allow) precisely so that the run stays one trace.
+
+gRPC interceptors live in :mod:`scenarist_observability.grpc_tracing` so this module does not
+import grpcio.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Literal
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Link, Span, SpanKind, Tracer
+from opentelemetry.util.types import AttributeValue
+
+__all__ = [
+    "ExporterChoice",
+    "KafkaHeaders",
+    "current_trace_id",
+    "extract_grpc_context",
+    "extract_kafka_context",
+    "get_tracer",
+    "inject_grpc_metadata",
+    "inject_kafka_headers",
+    "kafka_process_batch_span",
+    "kafka_process_span",
+    "kafka_publish_span",
+    "shutdown_tracing",
+]
+
+log = logging.getLogger(__name__)
+
+KafkaHeaders = list[tuple[str, bytes]]
+GrpcMetadata = list[tuple[str, str | bytes]]
+ExporterChoice = Literal["none", "console", "otlp"] | SpanExporter | None
+
+_TRACER_NAME = "scenarist"
+_MAX_BATCH_LINKS = 128  # a 5000-message batch must not produce a 5000-link span
+_lock = threading.Lock()
+_provider: TracerProvider | None = None
+
+# Module paths of the optional OTLP exporters, tried in order; neither is a dependency of ours.
+_OTLP_MODULES = (
+    "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+)
+
+
+def _otlp_exporter() -> SpanExporter | None:
+    for module_name in _OTLP_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        exporter: SpanExporter = module.OTLPSpanExporter()  # reads OTEL_EXPORTER_OTLP_* itself
+        return exporter
+    log.warning(
+        "OTEL_EXPORTER_OTLP_ENDPOINT is set but no OTLP exporter package is installed; "
+        "spans are not exported",
+        extra={"wanted": list(_OTLP_MODULES)},
+    )
+    return None
+
+
+def _resolve_exporter(choice: ExporterChoice) -> SpanExporter | None:
+    if isinstance(choice, SpanExporter):
+        return choice
+    if choice is None:
+        # The OTel auto-configuration variables, so the Helm chart can use the standard ones.
+        env_choice = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+        if env_choice in {"none", "console", "otlp"}:
+            choice = env_choice  # type: ignore[assignment]
+        elif os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+            choice = "otlp"
+        else:
+            choice = "none"
+    if choice == "console":
+        return ConsoleSpanExporter()
+    if choice == "otlp":
+        return _otlp_exporter()
+    return None
+
+
+def _processor_for(exporter: SpanExporter) -> SpanProcessor:
+    # Tests read in-memory spans right after the code under test returns: export synchronously.
+    if isinstance(exporter, InMemorySpanExporter):
+        return SimpleSpanProcessor(exporter)
+    return BatchSpanProcessor(exporter)
+
+
+def configure_tracing(
+    service_name: str,
+    *,
+    exporter: ExporterChoice = None,
+    version: str | None = None,
+) -> TracerProvider:
+    """Install the process-wide TracerProvider (once) and return it.
+
+    `exporter`: ``None`` follows the environment (``OTEL_TRACES_EXPORTER``, else OTLP when
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set and an OTLP exporter is importable, else none);
+    ``"none"``/``"console"``/``"otlp"``; or a SpanExporter instance (e.g. InMemorySpanExporter).
+
+    OTel allows one global provider per process. In standalone mode every service calls this, so
+    later calls return the first provider (adding an explicitly passed exporter instance to it).
+    """
+    global _provider  # noqa: PLW0603 - the provider is process-global by OTel's design
+    with _lock:
+        if _provider is not None:
+            if isinstance(exporter, SpanExporter):
+                _provider.add_span_processor(_processor_for(exporter))
+            return _provider
+        attributes: dict[str, AttributeValue] = {
+            SERVICE_NAME: service_name,
+            "service.namespace": "scenarist",
+        }
+        if version:
+            attributes[SERVICE_VERSION] = version
+        provider = TracerProvider(resource=Resource.create(attributes))
+        resolved = _resolve_exporter(exporter)
+        if resolved is not None:
+            provider.add_span_processor(_processor_for(resolved))
+        trace.set_tracer_provider(provider)
+        _provider = provider
+        return provider
+
+
+def shutdown_tracing() -> None:
+    """Flush and stop exporters (call at the very end of shutdown)."""
+    with _lock:
+        if _provider is not None:
+            _provider.shutdown()
+
+
+def get_tracer(name: str = _TRACER_NAME) -> Tracer:
+    """A tracer from the global provider (a no-op tracer until configure_tracing ran)."""
+    return trace.get_tracer(name)
+
+
+def current_trace_id() -> str | None:
+    """The active trace id as 32 hex digits (for API responses and error messages)."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
+
+
+# --- Kafka ---------------------------------------------------------------------------------
+
+
+def inject_kafka_headers(
+    headers: Iterable[tuple[str, bytes]] | None = None, *, context: Context | None = None
+) -> KafkaHeaders:
+    """`headers` plus the current (or given) trace context; stale context headers are replaced."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=context)
+    keep = [(k, v) for k, v in headers or () if k.lower() not in carrier]
+    return keep + [(k, v.encode("utf-8")) for k, v in carrier.items()]
+
+
+def extract_kafka_context(headers: Iterable[tuple[str, bytes | str | None]] | None) -> Context:
+    """The trace context carried by Kafka headers (an empty context if there is none)."""
+    carrier: dict[str, str] = {}
+    for key, value in headers or ():
+        if value is None:
+            continue
+        # Kafka allows repeated headers; the last one wins, as in scenarist_bus.Message.header.
+        carrier[key.lower()] = (
+            value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        )
+    return propagate.extract(carrier)
+
+
+def _kafka_attributes(
+    topic: str,
+    operation: Literal["publish", "process"],
+    partition: int | None,
+    offset: int | None = None,
+    consumer_group: str | None = None,
+) -> dict[str, AttributeValue]:
+    attributes: dict[str, AttributeValue] = {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.operation.name": operation,
+        "messaging.operation.type": "send" if operation == "publish" else "process",
+    }
+    if partition is not None:
+        attributes["messaging.destination.partition.id"] = str(partition)
+    if offset is not None:
+        attributes["messaging.kafka.offset"] = offset
+    if consumer_group:
+        attributes["messaging.consumer.group.name"] = consumer_group
+    return attributes
+
+
+@contextmanager
+def kafka_publish_span(
+    topic: str,
+    headers: Iterable[tuple[str, bytes]] | None = None,
+    *,
+    key: bytes | str | None = None,
+    partition: int | None = None,
+) -> Iterator[tuple[Span, KafkaHeaders]]:
+    """A PRODUCER span ``publish <topic>``; yields it and the headers to send with the message.
+
+    >>> with kafka_publish_span("runs.requested", key=run_id) as (span, headers):
+    ...     await producer.send(topic, value, key=run_id, headers=headers)
+    """
+    attributes = _kafka_attributes(topic, "publish", partition)
+    if key is not None:
+        attributes["messaging.kafka.message.key"] = (
+            key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+        )
+    with get_tracer().start_as_current_span(
+        f"publish {topic}", kind=SpanKind.PRODUCER, attributes=attributes
+    ) as span:
+        yield span, inject_kafka_headers(headers)
+
+
+@contextmanager
+def kafka_process_span(
+    topic: str,
+    headers: Iterable[tuple[str, bytes | str | None]] | None,
+    *,
+    partition: int | None = None,
+    offset: int | None = None,
+    consumer_group: str | None = None,
+) -> Iterator[Span]:
+    """A CONSUMER span ``process <topic>`` whose parent is the producer's context."""
+    with get_tracer().start_as_current_span(
+        f"process {topic}",
+        context=extract_kafka_context(headers),
+        kind=SpanKind.CONSUMER,
+        attributes=_kafka_attributes(topic, "process", partition, offset, consumer_group),
+    ) as span:
+        yield span
+
+
+@contextmanager
+def kafka_process_batch_span(
+    topic: str,
+    headers_per_message: Sequence[Iterable[tuple[str, bytes | str | None]]],
+    *,
+    partition: int | None = None,
+    consumer_group: str | None = None,
+) -> Iterator[Span]:
+    """A CONSUMER span for a whole batch, *linked* to each message's producer span.
+
+    Use it around the batch transaction; per-run work inside it should still open
+    :func:`kafka_process_span` per message so each run's trace continues.
+    """
+    links: list[Link] = []
+    for headers in headers_per_message[:_MAX_BATCH_LINKS]:
+        span_context = trace.get_current_span(extract_kafka_context(headers)).get_span_context()
+        if span_context.is_valid:
+            links.append(Link(span_context))
+    attributes = _kafka_attributes(topic, "process", partition, None, consumer_group)
+    attributes["messaging.batch.message_count"] = len(headers_per_message)
+    with get_tracer().start_as_current_span(
+        f"process {topic}", kind=SpanKind.CONSUMER, attributes=attributes, links=links
+    ) as span:
+        yield span
+
+
+# --- gRPC metadata -------------------------------------------------------------------------
+
+
+def inject_grpc_metadata(
+    metadata: Iterable[tuple[str, str | bytes]] | None = None, *, context: Context | None = None
+) -> GrpcMetadata:
+    """`metadata` plus the current (or given) trace context, as gRPC metadata tuples."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=context)
+    # gRPC requires lowercase keys; W3C field names already are.
+    keep = [(k, v) for k, v in metadata or () if k.lower() not in carrier]
+    return keep + list(carrier.items())
+
+
+def extract_grpc_context(metadata: Iterable[tuple[str, str | bytes]] | None) -> Context:
+    """The trace context carried by incoming gRPC metadata."""
+    carrier: dict[str, str] = {}
+    for key, value in metadata or ():
+        if key.endswith("-bin"):
+            continue  # binary metadata never carries W3C text fields
+        carrier[key.lower()] = (
+            value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        )
+    return propagate.extract(carrier)

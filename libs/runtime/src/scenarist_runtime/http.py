@@ -1,0 +1,146 @@
+"""An HTTP server (uvicorn) running inside the service's own event loop.
+
+Services keep a single loop for Kafka, gRPC and HTTP: :meth:`HttpServer.start` binds the socket
+itself (so port 0 gives an ephemeral port that :attr:`HttpServer.port` reports), runs uvicorn as a
+task and returns once it accepts connections; :meth:`HttpServer.shutdown` stops it. uvicorn's own
+signal handling is disabled: the :mod:`scenarist_runtime.lifecycle` owns SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Generator, Sequence
+
+import uvicorn
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from scenarist_runtime.health import HealthChecks, health_routes
+
+__all__ = ["HttpServer", "build_app"]
+
+log = logging.getLogger(__name__)
+
+_POLL_SECONDS = 0.01
+
+
+def build_app(
+    checks: HealthChecks,
+    extra_routes: Sequence[BaseRoute] = (),
+    *,
+    registry: CollectorRegistry | None = None,
+) -> Starlette:
+    """A Starlette app with the health/metrics routes and the service's own routes."""
+    return Starlette(routes=[*health_routes(checks, registry=registry), *extra_routes])
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # uvicorn would install SIGTERM/SIGINT handlers and re-raise the signal after serving,
+        # which would kill the process before the lifecycle drained the Kafka consumers.
+        yield
+
+
+class HttpServer:
+    """uvicorn serving `app` on (`host`, `port`) as a task of the running loop."""
+
+    def __init__(
+        self,
+        app: Starlette,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        graceful_timeout: int = 5,
+        limit_concurrency: int | None = None,
+    ) -> None:
+        self.app = app
+        self.host = host
+        self._requested_port = port
+        self._config = uvicorn.Config(
+            app,
+            lifespan="off",  # services start their resources themselves, before serving
+            log_config=None,  # keep the JSON logging configured by scenarist_observability
+            access_log=False,  # probe and scrape traffic would drown the useful lines
+            ws="none",
+            timeout_graceful_shutdown=graceful_timeout,
+            limit_concurrency=limit_concurrency,
+            server_header=False,
+        )
+        self._server = _Server(self._config)
+        self._socket: socket.socket | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (the ephemeral one when constructed with port 0)."""
+        if self._socket is None:
+            raise RuntimeError("HttpServer.port read before start()")
+        port: int = self._socket.getsockname()[1]
+        return port
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def started(self) -> bool:
+        return self._server.started
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._requested_port))
+            sock.set_inheritable(False)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    async def start(self, *, timeout: float = 10.0) -> None:
+        """Bind, start serving, and return once uvicorn is accepting connections."""
+        if self._task is not None:
+            raise RuntimeError("HttpServer already started")
+        self._socket = self._bind()
+        self._task = asyncio.create_task(
+            self._server.serve(sockets=[self._socket]), name=f"http:{self.port}"
+        )
+        try:
+            async with asyncio.timeout(timeout):
+                while not self._server.started:
+                    if self._task.done():
+                        # serve() returned or raised before startup completed: surface why.
+                        await self._task
+                        raise RuntimeError("uvicorn stopped during startup")
+                    await asyncio.sleep(_POLL_SECONDS)
+        except BaseException:
+            await self.shutdown(timeout=1.0)
+            raise
+        log.info("http server listening", extra={"url": self.url})
+
+    async def shutdown(self, *, timeout: float = 10.0) -> None:
+        """Stop accepting, let in-flight requests finish (bounded), close the socket."""
+        task = self._task
+        if task is None:
+            return
+        self._server.should_exit = True
+        try:
+            async with asyncio.timeout(timeout):
+                await task
+        except TimeoutError:
+            log.warning("http server did not stop in time; cancelling", extra={"url": self.url})
+            self._server.force_exit = True
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            if self._socket is not None:
+                self._socket.close()
+            self._task = None
