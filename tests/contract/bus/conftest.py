@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from scenarist_bus.kafka import KafkaBus
 from scenarist_bus.local import LocalBus
 from scenarist_bus.port import Bus, TopicSpec
@@ -36,8 +35,10 @@ def _bootstrap_from_env_script() -> str:
     out = _run(str(INFRA), "env", timeout=60)
     for line in out.stdout.splitlines():
         words = shlex.split(line)
-        if len(words) == 2 and words[0] == "export" and words[1].startswith(
-            "SCENARIST_KAFKA_BOOTSTRAP="
+        if (
+            len(words) == 2
+            and words[0] == "export"
+            and words[1].startswith("SCENARIST_KAFKA_BOOTSTRAP=")
         ):
             return words[1].split("=", 1)[1]
     pytest.fail(f"`{INFRA} env` printed no SCENARIST_KAFKA_BOOTSTRAP:\n{out.stdout}{out.stderr}")

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
-
 from scenarist_bus.dlq import (
     H_ERROR_TYPE,
     H_ORIGINAL_OFFSET,
@@ -30,6 +29,7 @@ from scenarist_bus.port import (
     OutgoingMessage,
     Record,
     TopicPartition,
+    TopicSpec,
     UnknownTopicError,
 )
 
@@ -70,7 +70,9 @@ async def pump(members: list[Member], until: Callable[[], bool], what: str) -> N
     deadline = time.monotonic() + DEADLINE_S
     while not until():
         if time.monotonic() > deadline:
-            got = {i: (len(m.records), sorted(m.consumer.assignment())) for i, m in enumerate(members)}
+            got = {
+                i: (len(m.records), sorted(m.consumer.assignment())) for i, m in enumerate(members)
+            }
             pytest.fail(f"timed out after {DEADLINE_S}s waiting for {what}; members: {got}")
         batches = await asyncio.gather(*(m.consumer.getmany(timeout_ms=100) for m in members))
         for m, batch in zip(members, batches, strict=True):
@@ -85,12 +87,16 @@ def by_key(n: int, keys: list[bytes], topic: str) -> list[OutgoingMessage]:
     return [OutgoingMessage(topic, f"{i}".encode(), key=keys[i % len(keys)]) for i in range(n)]
 
 
-async def test_round_trip_with_headers_and_keys(bus: Bus, new_topic: NewTopic, group_id: str) -> None:
+async def test_round_trip_with_headers_and_keys(
+    bus: Bus, new_topic: NewTopic, group_id: str
+) -> None:
     topic = await new_topic(3)
     producer = await bus.producer()
     before_ms = time.time() * 1000 - 5_000
     keyed = await producer.send(
-        OutgoingMessage(topic, b"hello", key=b"run-1", headers=(("traceparent", b"00-ab"), ("x", b"")))
+        OutgoingMessage(
+            topic, b"hello", key=b"run-1", headers=(("traceparent", b"00-ab"), ("x", b""))
+        )
     )
     keyless = await producer.send(OutgoingMessage(topic, b"no key"))
     assert keyed.topic == topic and keyed.partition == partition_for_key(b"run-1", 3)
@@ -113,7 +119,9 @@ async def test_round_trip_with_headers_and_keys(bus: Bus, new_topic: NewTopic, g
     assert (second.partition, second.offset) == (keyless.partition, keyless.offset)
 
 
-async def test_same_key_same_partition_in_order(bus: Bus, new_topic: NewTopic, group_id: str) -> None:
+async def test_same_key_same_partition_in_order(
+    bus: Bus, new_topic: NewTopic, group_id: str
+) -> None:
     topic = await new_topic(4)
     keys = [b"run-a", b"run-b", b"run-c", b"run-d", b"run-e"]
     producer = await bus.producer()
@@ -258,7 +266,9 @@ async def test_commit_of_a_revoked_partition_is_refused(
 ) -> None:
     topic = await new_topic(2)
     producer = await bus.producer()
-    await producer.send_batch([OutgoingMessage(topic, b"x", key=f"{i}".encode()) for i in range(20)])
+    await producer.send_batch(
+        [OutgoingMessage(topic, b"x", key=f"{i}".encode()) for i in range(20)]
+    )
     a = member(bus, group_id, [topic])
     await a.consumer.start()
     await pump([a], lambda: len({r.partition for r in a.records}) == 2, "records of both")
@@ -346,3 +356,15 @@ async def test_unknown_topics_and_oversized_records_fail_fast(
         await bus.consumer(group_id, [f"{topic}.missing"]).start()
     with pytest.raises(MessageTooLargeError):
         await producer.send(OutgoingMessage(topic, b"x" * 2_000_000))
+
+
+async def test_create_topics_is_idempotent_and_grows_partitions(
+    bus: Bus, new_topic: NewTopic, group_id: str
+) -> None:
+    topic = await new_topic(2)
+    await bus.create_topics([TopicSpec(topic, 2)])  # again: no error, no change
+    await bus.create_topics([TopicSpec(topic, 4)])
+    m = member(bus, group_id, [topic])
+    await m.consumer.start()
+    await pump([m], lambda: m.consumer.assignment() == all_tps(topic, 4), "all four partitions")
+    await m.consumer.stop()

@@ -93,8 +93,20 @@ def test_extra_fields_are_redacted(captured) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["password", "DB_PASSWORD", "secret", "token", "Authorization", "api-key", "apikey",
-            "access_token", "Set-Cookie", "private_key", "postgres_dsn"],
+    "key",
+    [
+        "password",
+        "DB_PASSWORD",
+        "secret",
+        "token",
+        "Authorization",
+        "api-key",
+        "apikey",
+        "access_token",
+        "Set-Cookie",
+        "private_key",
+        "postgres_dsn",
+    ],
 )
 def test_sensitive_keys(key: str) -> None:
     assert is_sensitive_key(key)

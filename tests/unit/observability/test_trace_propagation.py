@@ -71,12 +71,12 @@ def test_grpc_metadata_round_trips_the_trace_context(spans: InMemorySpanExporter
 
 
 def test_publish_then_process_is_one_trace(spans: InMemorySpanExporter) -> None:
-    with get_tracer().start_as_current_span("webhook"):
-        with kafka_publish_span("runs.requested", [("type", b"x")], key=b"run-1") as (
-            publish,
-            headers,
-        ):
-            pass
+    tracer = get_tracer()
+    with (
+        tracer.start_as_current_span("webhook"),
+        kafka_publish_span("runs.requested", [("type", b"x")], key=b"run-1") as (publish, headers),
+    ):
+        pass
     # The consumer runs later, with no ambient context.
     assert current_trace_id() is None
     with kafka_process_span(
@@ -110,7 +110,9 @@ def test_batch_span_links_every_message(spans: InMemorySpanExporter) -> None:
     batch = next(s for s in spans.get_finished_spans() if s.name == "process tasks")
     assert batch.attributes["messaging.batch.message_count"] == 4
     assert len(batch.links) == 3
-    publishers = {s.context.span_id for s in spans.get_finished_spans() if s.name == "publish tasks"}
+    publishers = {
+        s.context.span_id for s in spans.get_finished_spans() if s.name == "publish tasks"
+    }
     assert {link.context.span_id for link in batch.links} == publishers
 
 

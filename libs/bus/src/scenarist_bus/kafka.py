@@ -39,7 +39,7 @@ from scenarist_bus.port import (
 log = logging.getLogger(__name__)
 
 _TOPIC_ALREADY_EXISTS = 36
-_METADATA_ATTEMPTS = 5  # a just-created topic can take a moment to reach the producer's metadata
+_METADATA_ATTEMPTS = 3  # a just-created topic can take a moment to reach the producer's metadata
 
 
 class KafkaBus:
@@ -103,6 +103,7 @@ class KafkaBus:
     ) -> KafkaConsumer:
         if self._closed:
             raise BusClosedError("the bus is closed")
+        self._consumers = [c for c in self._consumers if not c.stopped]
         consumer = KafkaConsumer(
             AIOKafkaConsumer(
                 bootstrap_servers=self._bootstrap,
@@ -277,15 +278,15 @@ class KafkaProducer:
 
     async def _require_topic(self, topic: str) -> None:
         # aiokafka would wait request_timeout_ms (40 s) for an unknown topic; fail fast instead.
+        # fetch_all_metadata reads a fresh snapshot without making the client track the topic.
         client = self._raw.client
         for attempt in range(_METADATA_ATTEMPTS):
-            if client.cluster.partitions_for_topic(topic) is not None:
-                self._known_topics.add(topic)
-                return
-            client.add_topic(topic)
-            await client.force_metadata_update()
             if attempt:
                 await asyncio.sleep(0.1 * attempt)
+            snapshot = client.cluster if attempt == 0 else await client.fetch_all_metadata()
+            if snapshot.partitions_for_topic(topic) is not None:
+                self._known_topics.add(topic)
+                return
         raise UnknownTopicError(f"topic {topic!r} does not exist")
 
     async def stop(self) -> None:

@@ -111,6 +111,10 @@ class KafkaConsumer:
         self._raw.subscribe(topics=list(self.topics), listener=_Listener(self))
         self._started = True
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
     def assignment(self) -> frozenset[TopicPartition]:
         return self._owned
 

@@ -41,7 +41,7 @@ _SENSITIVE = re.compile(
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _RESERVED: Final = frozenset(
     vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None)).keys()
-    | {"message", "asctime", "taskName"}
+    | {"message", "asctime", "taskName", "color_message"}  # uvicorn's ANSI copy of the message
 )
 _MAX_DEPTH: Final = 8
 

@@ -85,18 +85,25 @@ class Lifecycle:
     # --- signalling -----------------------------------------------------------------------
 
     def request_stop(self, reason: str = "requested") -> None:
-        """Begin shutdown (idempotent); a second request while draining forces it."""
+        """Begin shutdown (idempotent: later requests keep the first reason)."""
         if self.stopping.is_set():
-            if not self._forced.is_set():
-                log.warning(
-                    "second stop request: not waiting for in-flight work", extra={"reason": reason}
-                )
-                self._forced.set()
             return
         self.stop_reason = reason
         log.info("stop requested", extra={"reason": reason})
         self.health.set_draining()
         self.stopping.set()
+
+    def on_signal(self, name: str) -> None:
+        """The first SIGTERM/SIGINT starts the drain; a second one stops waiting for it."""
+        if not self.stopping.is_set():
+            self.request_stop(name)
+        elif not self._forced.is_set():
+            log.warning("second signal: not waiting for in-flight work", extra={"signal": name})
+            self._forced.set()
+
+    @property
+    def forced(self) -> bool:
+        return self._forced.is_set()
 
     def set_ready(self) -> None:
         """Declare startup complete: /readyz now reflects the readiness checks."""
@@ -225,7 +232,7 @@ def _install_signal_handlers(lifecycle: Lifecycle) -> Callable[[], None]:
     installed: list[signal.Signals] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
-            loop.add_signal_handler(sig, lifecycle.request_stop, sig.name)
+            loop.add_signal_handler(sig, lifecycle.on_signal, sig.name)
         except (NotImplementedError, RuntimeError):  # not the main thread / platform without it
             continue
         installed.append(sig)
@@ -280,7 +287,7 @@ async def serve(
     finally:
         await lc.shutdown()
         remove_handlers()
-    if lc._forced.is_set():
+    if lc.forced:
         exit_code = exit_code or 1
     return exit_code
 

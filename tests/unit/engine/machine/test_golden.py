@@ -77,6 +77,8 @@ def _check(result: dict[str, Any], expect: dict[str, Any], clock: VirtualClock) 
         assert result["error"]["type"] == expect["error_type"]
     if "slept" in expect:
         assert clock.slept == expect["slept"]
+    if "response" in expect:
+        assert result["response"] == expect["response"]
 
 
 @pytest.mark.parametrize(("document", "case"), _cases())

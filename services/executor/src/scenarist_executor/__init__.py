@@ -1,0 +1,3 @@
+"""Scenarist executor service."""
+
+from __future__ import annotations

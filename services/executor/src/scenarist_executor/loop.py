@@ -1,0 +1,58 @@
+"""The executor's consumer loop: fetch tasks, run them, produce results, then commit."""
+
+from __future__ import annotations
+
+import asyncio
+
+from scenarist_bus import topics
+from scenarist_bus.dlq import dead_letter
+from scenarist_bus.port import Bus, Consumer, Producer
+
+from scenarist_executor.worker import TaskWorker
+
+GROUP = "scenarist-executor"
+
+
+class ExecutorLoop:
+    def __init__(
+        self, bus: Bus, worker: TaskWorker, *, batch_size: int = 64, poll_ms: int = 50
+    ) -> None:
+        self._bus = bus
+        self._worker = worker
+        self._batch_size = batch_size
+        self._poll_ms = poll_ms
+        self._producer: Producer | None = None
+        self._consumer: Consumer | None = None
+
+    async def start(self) -> None:
+        self._producer = await self._bus.producer()
+        self._consumer = self._bus.consumer(
+            GROUP, (topics.TASKS_MODULE,), max_poll_records=self._batch_size
+        )
+        await self._consumer.start()
+
+    async def run_once(self) -> int:
+        assert self._consumer is not None and self._producer is not None
+        records = await self._consumer.getmany(self._poll_ms, self._batch_size)
+        if not records:
+            return 0
+        output = await self._worker.handle(records)
+        for record, reason in output.dead_letters:
+            await dead_letter(self._producer, record, reason, error_type="invalid_message")
+        if output.results:
+            await self._producer.send_batch(output.results)
+        await self._consumer.commit(records)
+        return len(records)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        await self.start()
+        try:
+            while not stopping.is_set():
+                await self.run_once()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None

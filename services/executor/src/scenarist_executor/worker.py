@@ -1,0 +1,123 @@
+"""Executors run module tasks: decode, wait until due, run the module, report the result.
+
+Tasks of one batch run concurrently (they wait on the outside world); the batch's results are
+produced together and only then are the task offsets committed, so a killed executor's tasks are
+delivered again to another one (at-least-once; results carry the attempt and the orchestrator
+applies each once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+from scenarist.run.v1.events_pb2 import ModuleTask as ModuleTaskMessage
+from scenarist.run.v1.events_pb2 import TaskResult as TaskResultMessage
+from scenarist_bus import envelope, topics
+from scenarist_bus.envelope import Decoded, DecodeError
+from scenarist_bus.port import OutgoingMessage, Record
+from scenarist_engine.errors import ErrorType
+from scenarist_engine.machine import ModuleTask, TaskResult, dump_result, load_task
+from scenarist_engine.machine.execution import run_module
+from scenarist_engine.machine.state import ErrorInfo
+from scenarist_engine.model import Module
+from scenarist_engine.modules import ModuleKind, kind_named
+
+SOURCE = "executor"
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class BatchOutput:
+    results: list[OutgoingMessage] = field(default_factory=list)
+    dead_letters: list[tuple[Record, str]] = field(default_factory=list)
+
+
+class TaskWorker:
+    def __init__(
+        self,
+        external: Mapping[str, ModuleKind] | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio.sleep,
+        module_cache_size: int = 4096,
+    ) -> None:
+        self._external = dict(external or {})
+        self._clock = clock
+        self._sleep = sleep
+        self._modules: OrderedDict[bytes, Module] = OrderedDict()
+        self._module_cache_size = module_cache_size
+
+    async def handle(self, records: Sequence[Record]) -> BatchOutput:
+        output = BatchOutput()
+        ready: list[tuple[Decoded, ModuleTask]] = []
+        for record in records:
+            try:
+                decoded = envelope.unwrap(record, accept=frozenset({envelope.TASK_MODULE}))
+                message = envelope.payload_as(decoded, ModuleTaskMessage)
+                ready.append((decoded, load_task(orjson.loads(message.task))))
+            except (DecodeError, ValueError) as exc:
+                output.dead_letters.append((record, f"bad module task: {exc}"))
+        results = await asyncio.gather(*(self._run(task) for _, task in ready))
+        for (decoded, task), result in zip(ready, results, strict=True):
+            output.results.append(_result_message(result, decoded.envelope.organization_id, task))
+        return output
+
+    async def _run(self, task: ModuleTask) -> TaskResult:
+        wait = task.not_before - self._clock()
+        if wait > 0:
+            await self._sleep(wait)
+        try:
+            module = self._module(task)
+        except ValueError as exc:
+            return _failure(task, f"invalid module in task: {exc}")
+        kind = self._external.get(module.module) or kind_named(module.module)
+        if kind is None or kind.run is None:
+            return _failure(task, f"no executor for module kind {module.module!r}")
+        result, delay = run_module(kind, module, task, self._clock)
+        if delay > 0:
+            await self._sleep(delay)
+            result.finished_at = self._clock()
+        return result
+
+    def _module(self, task: ModuleTask) -> Module:
+        # The same module definition arrives with every bundle; validate it once.
+        key = orjson.dumps(task.module, option=orjson.OPT_SORT_KEYS)
+        module = self._modules.get(key)
+        if module is None:
+            module = Module.model_validate(task.module)
+            self._modules[key] = module
+            if len(self._modules) > self._module_cache_size:
+                self._modules.popitem(last=False)
+        return module
+
+
+def _failure(task: ModuleTask, message: str) -> TaskResult:
+    return TaskResult(
+        run_id=task.run_id,
+        task_id=task.task_id,
+        attempt=task.attempt,
+        error=ErrorInfo(ErrorType.INVALID_CONFIGURATION.value, message),
+    )
+
+
+def _result_message(result: TaskResult, org_id: str, task: ModuleTask) -> OutgoingMessage:
+    payload = TaskResultMessage(
+        run_id=result.run_id,
+        task_id=result.task_id,
+        attempt=result.attempt,
+        result=orjson.dumps(dump_result(result)),
+    )
+    return envelope.wrap(
+        topics.TASKS_RESULTS,
+        payload,
+        event_type=envelope.TASK_RESULT,
+        run_id=task.run_id,
+        organization_id=org_id,
+        source=SOURCE,
+        attempt=task.attempt,
+    )

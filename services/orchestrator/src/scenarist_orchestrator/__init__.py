@@ -1,0 +1,3 @@
+"""Scenarist orchestrator service."""
+
+from __future__ import annotations

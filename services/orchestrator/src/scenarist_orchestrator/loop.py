@@ -1,0 +1,98 @@
+"""The orchestrator's consumer loop: fetch a batch, process it, publish its outbox, commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from scenarist_bus import topics
+from scenarist_bus.dlq import dead_letter
+from scenarist_bus.port import Bus, Consumer, OutgoingMessage, Producer, TopicPartition
+from scenarist_storage.ports import RunStore
+
+from scenarist_orchestrator.processor import RunProcessor
+
+log = logging.getLogger(__name__)
+
+GROUP = "scenarist-orchestrator"
+INPUT_TOPICS = (topics.RUNS_REQUESTED, topics.TASKS_RESULTS)
+
+
+class OrchestratorLoop:
+    def __init__(
+        self,
+        bus: Bus,
+        runs: RunStore,
+        processor: RunProcessor,
+        *,
+        batch_size: int = 500,
+        poll_ms: int = 50,
+    ) -> None:
+        self._bus = bus
+        self._runs = runs
+        self._processor = processor
+        self._batch_size = batch_size
+        self._poll_ms = poll_ms
+        self._epoch = 0
+        self._producer: Producer | None = None
+        self._consumer: Consumer | None = None
+
+    async def start(self) -> None:
+        self._producer = await self._bus.producer()
+        self._consumer = self._bus.consumer(
+            GROUP,
+            INPUT_TOPICS,
+            on_assigned=self._assigned,
+            on_revoked=self._revoked,
+            max_poll_records=self._batch_size,
+        )
+        await self._consumer.start()
+
+    async def _assigned(self, partitions: frozenset[TopicPartition]) -> None:
+        # A new epoch on every assignment fences off whoever owned these partitions before.
+        self._epoch = await self._runs.next_owner_epoch()
+        self._processor.forget()
+
+    async def _revoked(self, partitions: frozenset[TopicPartition]) -> None:
+        self._processor.forget()
+
+    async def run_once(self) -> int:
+        """One batch; returns how many records it consumed."""
+        assert self._consumer is not None and self._producer is not None
+        records = await self._consumer.getmany(self._poll_ms, self._batch_size)
+        if not records:
+            await self.relay()
+            return 0
+        outcome = await self._processor.process(records, self._epoch)
+        for record, reason in outcome.dead_letters:
+            await dead_letter(self._producer, record, reason, error_type="invalid_message")
+        await self.relay()
+        await self._consumer.commit(records)
+        return len(records)
+
+    async def relay(self, limit: int = 1000) -> int:
+        """Publish what the outbox holds, oldest first, then delete it."""
+        assert self._producer is not None
+        published = 0
+        while True:
+            claimed = await self._runs.claim_outbox(limit)
+            if not claimed:
+                return published
+            await self._producer.send_batch(
+                [OutgoingMessage(m.topic, m.value, m.key, m.headers) for m in claimed]
+            )
+            await self._runs.delete_outbox([m.id for m in claimed])
+            published += len(claimed)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        await self.start()
+        try:
+            while not stopping.is_set():
+                await self.run_once()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None

@@ -1,0 +1,251 @@
+"""The orchestrator's hot path: one batch of records in, one transaction of state and messages out.
+
+Records of one run share a partition (keyed by run id), and this process owns the partition, so
+it keeps the runs it is driving in memory and loads them from Postgres only after a rebalance.
+Every batch ends in one `save_states` call that writes the new run states and the messages they
+produce (tasks, step logs, run events) atomically, fenced by the owner epoch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+from scenarist.run.v1.events_pb2 import RunEventType, RunRequested, TaskResult
+from scenarist_bus import envelope
+from scenarist_bus.envelope import Decoded, DecodeError
+from scenarist_bus.port import Record
+from scenarist_engine.machine import (
+    ModuleTask,
+    Plan,
+    RunState,
+    RunStatus,
+    apply_result,
+    dump_state,
+    load_result,
+    load_state,
+    start_run,
+    trigger_batches,
+)
+from scenarist_storage.models import NewRun, OutboxMessage, SaveResult, StateWrite
+from scenarist_storage.ports import RunStore
+
+from scenarist_orchestrator import messages
+from scenarist_orchestrator.plans import PlanCache, ScenarioNotFoundError
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = frozenset({envelope.RUN_REQUESTED, envelope.TASK_RESULT})
+SOURCES = {1: "webhook", 2: "manual", 3: "api", 4: "schedule", 5: "poll", 6: "scenario"}
+
+
+@dataclass
+class LiveRun:
+    """A run this orchestrator is driving."""
+
+    org_id: uuid.UUID
+    scenario_id: uuid.UUID
+    version: int
+    plan: Plan
+    state: RunState
+    reply_to: str = ""
+    responded: bool = False
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    started: bool = False
+
+
+@dataclass
+class BatchOutcome:
+    dead_letters: list[tuple[Record, str]] = field(default_factory=list)
+    saved: SaveResult | None = None
+    finished: list[uuid.UUID] = field(default_factory=list)
+
+
+class RunProcessor:
+    def __init__(
+        self, runs: RunStore, plans: PlanCache, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._runs = runs
+        self._plans = plans
+        self._clock = clock
+        self._live: dict[str, LiveRun] = {}
+
+    def forget(self) -> None:
+        """Drop every cached run: after losing partitions, Postgres is the truth again."""
+        self._live.clear()
+
+    @property
+    def live_runs(self) -> int:
+        return len(self._live)
+
+    async def process(self, records: Sequence[Record], epoch: int) -> BatchOutcome:
+        outcome = BatchOutcome()
+        requests: list[Decoded] = []
+        results: list[Decoded] = []
+        for record in records:
+            try:
+                decoded = envelope.unwrap(record, accept=ACCEPTED)
+            except DecodeError as exc:
+                outcome.dead_letters.append((record, str(exc)))
+                continue
+            (requests if decoded.envelope.type == envelope.RUN_REQUESTED else results).append(
+                decoded
+            )
+        touched: dict[str, LiveRun] = {}
+        await self._start_runs(requests, touched, outcome)
+        for decoded in results:
+            await self._apply_result(decoded, touched, outcome)
+        await self._save(touched, epoch, outcome)
+        return outcome
+
+    # ----- new runs ---------------------------------------------------------------------------
+
+    async def _start_runs(
+        self, requests: list[Decoded], touched: dict[str, LiveRun], outcome: BatchOutcome
+    ) -> None:
+        planned: dict[str, tuple[RunRequested, NewRun, Plan]] = {}
+        for decoded in requests:
+            request = envelope.payload_as(decoded, RunRequested)
+            try:
+                new_run, plan = await self._new_run(request)
+            except (ValueError, ScenarioNotFoundError, orjson.JSONDecodeError) as exc:
+                outcome.dead_letters.append((decoded.record, f"cannot start run: {exc}"))
+                continue
+            planned.setdefault(request.run_id, (request, new_run, plan))
+        if not planned:
+            return
+        created = await self._runs.create_runs([new for _, new, _ in planned.values()])
+        for (request, new_run, plan), (record, is_new) in zip(
+            planned.values(), created, strict=True
+        ):
+            # A redelivered request whose run was created but never started is started now; a
+            # duplicate delivery (same idempotency key, other run id) starts nothing.
+            if record.id != new_run.run_id or not (is_new or record.status == "queued"):
+                continue
+            touched[request.run_id] = self._start(request, new_run, plan)
+
+    async def _new_run(self, request: RunRequested) -> tuple[NewRun, Plan]:
+        org_id = uuid.UUID(request.organization_id)
+        scenario_id = uuid.UUID(request.scenario_id)
+        plan, version = await self._plans.get(org_id, scenario_id, request.scenario_version)
+        trigger = orjson.loads(request.trigger) if request.trigger else {}
+        new_run = NewRun(
+            org_id=org_id,
+            scenario_id=scenario_id,
+            version=version,
+            run_id=uuid.UUID(request.run_id),
+            idempotency_key=request.idempotency_key or None,
+            trigger=trigger if isinstance(trigger, dict) else {"value": trigger},
+            source=SOURCES.get(request.source, "api"),
+        )
+        return new_run, plan
+
+    def _start(self, request: RunRequested, new_run: NewRun, plan: Plan) -> LiveRun:
+        now = self._clock()
+        trigger = orjson.loads(request.trigger) if request.trigger else {}
+        state, tasks = start_run(
+            plan,
+            run_id=str(new_run.run_id),
+            scenario_id=str(new_run.scenario_id),
+            now=now,
+            trigger=trigger_batches(trigger),
+        )
+        live = LiveRun(
+            new_run.org_id, new_run.scenario_id, new_run.version, plan, state, request.reply_to
+        )
+        live.started = True
+        self._live[request.run_id] = live
+        self._collect(live, tasks, now)
+        return live
+
+    # ----- results ----------------------------------------------------------------------------
+
+    async def _apply_result(
+        self, decoded: Decoded, touched: dict[str, LiveRun], outcome: BatchOutcome
+    ) -> None:
+        payload = envelope.payload_as(decoded, TaskResult)
+        try:
+            result = load_result(orjson.loads(payload.result))
+            live = await self._load(payload.run_id, decoded.envelope.organization_id)
+        except (ValueError, ScenarioNotFoundError) as exc:
+            outcome.dead_letters.append((decoded.record, f"bad task result: {exc}"))
+            return
+        if live is None:
+            log.info(
+                "result for a run that is unknown or finished", extra={"run_id": payload.run_id}
+            )
+            return
+        now = self._clock()
+        tasks = apply_result(live.plan, live.state, result, now)
+        self._collect(live, tasks, now)
+        touched[payload.run_id] = live
+
+    async def _load(self, run_id: str, org_text: str) -> LiveRun | None:
+        live = self._live.get(run_id)
+        if live is not None:
+            return live
+        org_id = uuid.UUID(org_text)
+        record = await self._runs.get(org_id, uuid.UUID(run_id))
+        if record is None or not record.state or record.status not in ("running", "queued"):
+            return None
+        plan, _ = await self._plans.get(org_id, record.scenario_id, record.version)
+        live = LiveRun(org_id, record.scenario_id, record.version, plan, load_state(record.state))
+        self._live[run_id] = live
+        return live
+
+    # ----- writing ----------------------------------------------------------------------------
+
+    def _collect(self, live: LiveRun, tasks: list[ModuleTask], now: float) -> None:
+        """Queue the messages a step produced: tasks, step logs and run events."""
+        org, scenario = str(live.org_id), str(live.scenario_id)
+        state = live.state
+        if live.started:
+            live.outbox.append(self._event(live, RunEventType.RUN_EVENT_TYPE_STARTED, now))
+            live.started = False
+        live.outbox.extend(messages.task_message(task, org, scenario) for task in tasks)
+        confidential = live.plan.scenario.settings.confidential
+        for operation in state.log:
+            kind = live.plan.modules[operation.module_id].module
+            live.outbox.append(messages.step_message(operation, state, org, kind, confidential))
+        state.log.clear()  # emitted; the log service keeps the history, not the run state
+        if state.status is not RunStatus.RUNNING:
+            live.outbox.append(self._event(live, RunEventType.RUN_EVENT_TYPE_FINISHED, now))
+        elif state.response is not None and not live.responded:
+            # A webhook caller may be waiting: tell it as soon as the response exists.
+            live.outbox.append(self._event(live, RunEventType.RUN_EVENT_TYPE_OPERATION, now))
+            live.responded = True
+
+    def _event(self, live: LiveRun, kind: RunEventType.ValueType, now: float) -> OutboxMessage:
+        return messages.run_event(
+            live.state, str(live.org_id), kind, now, version=live.version, reply_to=live.reply_to
+        )
+
+    async def _save(self, touched: dict[str, LiveRun], epoch: int, outcome: BatchOutcome) -> None:
+        if not touched:
+            return
+        writes, outbox = [], []
+        for run_id, live in touched.items():
+            state = live.state
+            writes.append(
+                StateWrite(
+                    org_id=live.org_id,
+                    run_id=uuid.UUID(run_id),
+                    owner_epoch=epoch,
+                    state=dump_state(state),
+                    status=state.status.value,
+                    operations=state.operations,
+                )
+            )
+            outbox.extend(live.outbox)
+            live.outbox = []
+        outcome.saved = await self._runs.save_states(writes, outbox)
+        for run_id in outcome.saved.rejected:
+            self._live.pop(str(run_id), None)  # another orchestrator owns it now
+        for run_id, live in touched.items():
+            if live.state.status is not RunStatus.RUNNING:
+                self._live.pop(run_id, None)
+                outcome.finished.append(uuid.UUID(run_id))
