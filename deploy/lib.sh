@@ -42,6 +42,17 @@ pidfile_alive() {
   printf '%s\n' "${pid}"
 }
 
+# find_pid_by_args SUFFIX -> the PID of a live process whose command line ends with SUFFIX.
+find_pid_by_args() {
+  local pid
+  pid="$(ps -eo pid=,stat=,args= | awk -v want="$1" '
+    $2 !~ /^Z/ && length($0) >= length(want) && substr($0, length($0) - length(want) + 1) == want {
+      print $1; exit
+    }')"
+  [[ -n "${pid}" ]] || return 1
+  printf '%s\n' "${pid}"
+}
+
 # port_open HOST PORT -> 0 when something accepts TCP connections there.
 port_open() {
   (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null

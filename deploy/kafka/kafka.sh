@@ -97,12 +97,17 @@ admin() {
   fi
 }
 
-# our_pid: print the PID of the broker this run dir started, if it is alive.
+# our_pid: print the PID of the broker of this run dir, if it is alive. The PID file is checked
+# against the command line (PID reuse); a broker whose PID file was lost is found by its command
+# line (it names this run dir's server.properties) and the PID file is rewritten.
 our_pid() {
   local pid
-  pid="$(pidfile_alive "${PIDFILE}")" || return 1
-  # Guard against PID reuse: the process must be kafka.Kafka with our config.
-  ps -o args= -p "${pid}" | grep -qF "kafka.Kafka ${CONF}" || return 1
+  if pid="$(pidfile_alive "${PIDFILE}")" && ps -o args= -p "${pid}" | grep -qF "kafka.Kafka ${CONF}"; then
+    printf '%s\n' "${pid}"
+    return 0
+  fi
+  pid="$(find_pid_by_args "kafka.Kafka ${CONF}")" || return 1
+  mkdir -p "${RUN}" && printf '%s\n' "${pid}" >"${PIDFILE}"
   printf '%s\n' "${pid}"
 }
 

@@ -32,6 +32,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,12 @@ def postmaster_pid(data_dir: Path) -> int | None:
     return pid if b"postgres" in cmdline else None
 
 
+def port_open(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1):
+        return True
+    return False
+
+
 def query_ok(server: Server) -> bool:
     proc = run_as(
         server,
@@ -251,6 +258,8 @@ def start(server: Server, pidfile: Path | None, timeout: float) -> None:
     if not (server.data_dir / "PG_VERSION").exists():
         initdb(server)
     pid = postmaster_pid(server.data_dir)
+    if pid is None and port_open(server.port):
+        fail(f"port {server.port} on {HOST} is in use by another process (not {server.data_dir})")
     if pid is None:
         server.log.parent.mkdir(parents=True, exist_ok=True)
         server.log.touch()

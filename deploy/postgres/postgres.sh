@@ -101,28 +101,39 @@ launcher() {
 
 dsn() { printf 'postgresql://scenarist:%s@%s:%s/scenarist\n' "${PASSWORD}" "${HOST}" "${PORT}"; }
 
+# running_pid: the live postmaster of any data dir in the run dir (postmaster.pid is the truth;
+# our PID file is a copy that 'up' writes).
+running_pid() {
+  local f pid
+  for f in "${RUN}"/data-*/postmaster.pid; do
+    [[ -f "${f}" ]] || continue
+    pid="$(head -n1 "${f}" | tr -dc '0-9')"
+    if pid_alive "${pid}"; then
+      printf '%s %s\n' "${pid}" "$(dirname "${f}")"
+      return 0
+    fi
+  done
+  return 1
+}
+
 cmd_up() {
-  local pid
-  if pid="$(pidfile_alive "${PIDFILE}")"; then
-    log "already running (pid ${pid})"
-  elif port_open "${HOST}" "${PORT}"; then
-    die "port ${PORT} on ${HOST} is in use by another process (not started from ${RUN})"
+  local found
+  if found="$(running_pid)"; then
+    log "already running (pid ${found%% *})"
   fi
+  # The launcher is idempotent: it reuses a running server of the same data dir and fails
+  # clearly when another process holds the port.
   launcher start >/dev/null
   log "ready: $(dsn)"
 }
 
 cmd_down() {
-  local pid data
-  if pid="$(pidfile_alive "${PIDFILE}")"; then
-    # Fast shutdown via the launcher (SIGINT, then SIGQUIT, then SIGKILL, each bounded); the
-    # postmaster's working directory is its data directory.
-    data="$(readlink -f "/proc/${pid}/cwd" 2>/dev/null || true)"
-    if [[ -n "${data}" && -f "${data}/PG_VERSION" ]]; then
-      "${PYTHON}" "${HERE}/embedded.py" stop --data-dir "${data}" \
-        --pidfile "${PIDFILE}" --timeout 30 2>&1 | sed 's/^/  /' >&2 || true
-    fi
-    stop_pid "${pid}" postgres 30 INT
+  local found
+  if found="$(running_pid)"; then
+    # Fast shutdown (SIGINT, then SIGQUIT, then SIGKILL, each bounded).
+    "${PYTHON}" "${HERE}/embedded.py" stop --data-dir "${found#* }" --pidfile "${PIDFILE}" \
+      --timeout 30
+    stop_pid "${found%% *}" postgres 10 KILL
   else
     log "not running"
   fi
@@ -130,9 +141,9 @@ cmd_down() {
 }
 
 cmd_status() {
-  local pid
-  if pid="$(pidfile_alive "${PIDFILE}")" && port_open "${HOST}" "${PORT}"; then
-    log "running (pid ${pid}) on ${HOST}:${PORT}"
+  local found
+  if found="$(running_pid)" && port_open "${HOST}" "${PORT}"; then
+    log "running (pid ${found%% *}) on ${HOST}:${PORT}"
   else
     log "not running"
     return 1

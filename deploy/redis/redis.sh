@@ -39,11 +39,15 @@ ensure_installed() {
 
 ping() { redis-cli -h "${HOST}" -p "${PORT}" ping 2>/dev/null | grep -qx PONG; }
 
+# The PID from redis' own PID file, checked against the process title; without a PID file, the
+# redis-server serving this address (its title is "redis-server HOST:PORT").
 our_pid() {
   local pid
-  pid="$(pidfile_alive "${PIDFILE}")" || return 1
-  ps -o args= -p "${pid}" | grep -q "redis-server ${HOST}:${PORT}" || return 1
-  printf '%s\n' "${pid}"
+  if pid="$(pidfile_alive "${PIDFILE}")" && ps -o args= -p "${pid}" | grep -qF "redis-server ${HOST}:${PORT}"; then
+    printf '%s\n' "${pid}"
+    return 0
+  fi
+  find_pid_by_args "redis-server ${HOST}:${PORT}"
 }
 
 cmd_up() {
