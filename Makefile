@@ -57,8 +57,18 @@ schema: install
 proto: install
 	$(VENV)/bin/python scripts/gen_protos.py
 
-bench up down:
-	@echo "make $@: not built yet (see the runtime and bench issues)"; exit 2
+up: install
+	deploy/infra.sh up all
+	deploy/services.sh up
+	@echo
+	@cat .scenarist/local.env 2>/dev/null || true
+
+down:
+	-deploy/services.sh down
+	deploy/infra.sh down all
+
+bench:
+	@echo "make bench: not built yet (see the bench issue)"; exit 2
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

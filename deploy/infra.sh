@@ -2,7 +2,7 @@
 # The single entry point for Scenarist's local infrastructure (loopback only).
 #
 #   infra.sh up     [kafka|postgres|redis|all]...   start (reuse what already runs), wait ready;
-#                                                   'up kafka' also creates deploy/topics.txt
+#                                                   'up kafka' also creates the topics of scenarist_bus.topics
 #   infra.sh down   [kafka|postgres|redis|all]...   stop; leaves no process behind
 #   infra.sh status                                 one line per service; exit 1 if any is down
 #   infra.sh env                                    export lines for the services' clients:
@@ -47,7 +47,7 @@ cmd_up() {
   local -a list
   mapfile -t list < <(services "$@")
   for s in "${list[@]}"; do
-    with_lock "${RUN_ROOT}/.${s}.lock" up_one "${s}"
+    up_one "${s}"
   done
 }
 
@@ -58,7 +58,7 @@ cmd_down() {
   # Stop in reverse start order; keep going if one fails so nothing is left behind.
   for ((i = ${#list[@]} - 1; i >= 0; i--)); do
     s="${list[i]}"
-    with_lock "${RUN_ROOT}/.${s}.lock" "$(script "${s}")" down || rc=1
+    "$(script "${s}")" down || rc=1
   done
   return "${rc}"
 }

@@ -43,9 +43,10 @@ pidfile_alive() {
 }
 
 # find_pid_by_args SUFFIX -> the PID of a live process whose command line ends with SUFFIX.
+# (-ww everywhere: without a terminal, e.g. under pytest, ps may cut args at 80 columns.)
 find_pid_by_args() {
   local pid
-  pid="$(ps -eo pid=,stat=,args= | awk -v want="$1" '
+  pid="$(ps -ww -eo pid=,stat=,args= | awk -v want="$1" '
     $2 !~ /^Z/ && length($0) >= length(want) && substr($0, length($0) - length(want) + 1) == want {
       print $1; exit
     }')"

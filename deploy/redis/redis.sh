@@ -43,7 +43,7 @@ ping() { redis-cli -h "${HOST}" -p "${PORT}" ping 2>/dev/null | grep -qx PONG; }
 # redis-server serving this address (its title is "redis-server HOST:PORT").
 our_pid() {
   local pid
-  if pid="$(pidfile_alive "${PIDFILE}")" && ps -o args= -p "${pid}" | grep -qF "redis-server ${HOST}:${PORT}"; then
+  if pid="$(pidfile_alive "${PIDFILE}")" && ps -ww -o args= -p "${pid}" | grep -qF "redis-server ${HOST}:${PORT}"; then
     printf '%s\n' "${pid}"
     return 0
   fi
@@ -111,8 +111,9 @@ cmd_status() {
 }
 
 case "${1:-}" in
-up) cmd_up ;;
-down) cmd_down ;;
+# up/down of one run dir are serialised across processes (tests and make may race).
+up) with_lock "${RUN_ROOT}/.redis.lock" cmd_up ;;
+down) with_lock "${RUN_ROOT}/.redis.lock" cmd_down ;;
 status) cmd_status ;;
 url) printf 'redis://%s:%s/0\n' "${HOST}" "${PORT}" ;;
 *)

@@ -29,15 +29,3 @@ def test_list_command_prints_name_and_partitions(capsys: pytest.CaptureFixture[s
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "scenarist.runs.requested 12"
     assert len(lines) == len(topics.ALL_TOPICS)
-
-
-def test_deploy_topics_file_agrees_when_present() -> None:
-    path = REPO / "deploy" / "topics.txt"
-    if not path.exists():
-        return  # deploy/ reads `python -m scenarist_bus.topics list` instead: nothing to drift
-    listed: dict[str, int] = {}
-    for line in path.read_text().splitlines():
-        words = line.split("#", 1)[0].split()
-        if words:
-            listed[words[0]] = int(words[1])
-    assert listed == topics.PARTITIONS

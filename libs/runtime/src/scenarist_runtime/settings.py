@@ -45,6 +45,8 @@ class ServiceSettings(BaseModel):
     # Secrets so that logging the settings object never prints the embedded passwords.
     postgres_dsn: SecretStr = SecretStr("postgresql://scenarist@127.0.0.1:5432/scenarist")
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    # Where services outside the orchestrator check API tokens in distributed mode.
+    orchestrator_target: str = "127.0.0.1:50051"
     drain_timeout_seconds: float = Field(default=30.0, gt=0)
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
 
