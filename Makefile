@@ -35,7 +35,8 @@ uv.lock: pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml | $(UV)
 install: $(VENV)/.installed
 
 run: install
-	$(VENV)/bin/scenarist run examples/order-router.yaml --trigger '{"email": "Ada@Example.com", "items": [{"sku": "x", "qty": 2}, {"sku": "y", "qty": 1}], "amount": 142.5}'
+	deploy/infra.sh up postgres
+	@eval "$$(deploy/infra.sh env)"; exec $(VENV)/bin/scenarist standalone
 
 lint: install
 	$(VENV)/bin/ruff check libs services tests scripts

@@ -25,13 +25,17 @@ from scenarist_storage.memory import (
     MemoryRunStore,
     MemoryScenarioStore,
 )
+from scenarist_storage.memory.gateway import MemoryConnectionStore, MemoryDataStoreStore
+from scenarist_storage.memory.webhooks import MemoryWebhookStore
 from scenarist_storage.pg import PgIdentityStore, PgLogStore, PgRunStore, PgScenarioStore
+from scenarist_storage.pg.gateway import PgConnectionStore, PgDataStoreStore
+from scenarist_storage.pg.webhooks import PgWebhookStore
 from scenarist_storage.postgres import Pool, bundled_migrations, create_pool, migrate
 from storage_contract import Stores
 
 REPO = Path(__file__).resolve().parents[3]
 INFRA = REPO / "deploy" / "infra.sh"
-SCHEMAS = ("identity", "orchestrator", "log")
+SCHEMAS = ("identity", "orchestrator", "log", "gateway", "trigger")
 
 
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
@@ -128,6 +132,9 @@ async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
             MemoryScenarioStore(),
             MemoryRunStore(),
             MemoryLogStore(),
+            connections=MemoryConnectionStore(),
+            data_stores=MemoryDataStoreStore(),
+            webhooks=MemoryWebhookStore(),
         )
         return
     # Resolved only for the postgres param, so `-m "not integration"` needs no server.
@@ -143,6 +150,9 @@ async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
             PgLogStore(pool, prefix + "log", retention_chunk=3),
             pool=pool,
             prefix=prefix,
+            connections=PgConnectionStore(pool, prefix + "gateway"),
+            data_stores=PgDataStoreStore(pool, prefix + "gateway"),
+            webhooks=PgWebhookStore(pool, prefix + "trigger"),
         )
     finally:
         await drop_prefix(pool, prefix)

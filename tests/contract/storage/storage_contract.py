@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scenarist_storage.ports import IdentityStore, LogStore, RunStore, ScenarioStore
+from scenarist_storage.ports import (
+    ConnectionStore,
+    DataStoreStore,
+    IdentityStore,
+    LogStore,
+    RunStore,
+    ScenarioStore,
+    WebhookStore,
+)
 from scenarist_storage.postgres import Pool
 
 
@@ -18,3 +26,7 @@ class Stores:
     logs: LogStore
     pool: Pool | None = None
     prefix: str = ""
+    webhooks: WebhookStore | None = None  # trigger schema; set by the `stores` fixture
+    # Connector gateway stores; keyword-only in the fixture so existing suites are untouched.
+    connections: ConnectionStore | None = None
+    data_stores: DataStoreStore | None = None

@@ -71,3 +71,10 @@ async def test_tokens_are_scoped_to_their_organization(stores: Stores) -> None:
     with pytest.raises(NotFoundError):
         await stores.identity.create_token(uuid.uuid4(), Role.OWNER, "ghost")
     assert await stores.identity.get_organization(uuid.uuid4()) is None
+
+
+async def test_first_organization_is_the_oldest(stores: Stores) -> None:
+    assert await stores.identity.first_organization() is None
+    acme = await stores.identity.create_organization("Acme")
+    await stores.identity.create_organization("Globex")
+    assert await stores.identity.first_organization() == acme

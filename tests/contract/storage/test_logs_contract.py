@@ -92,3 +92,72 @@ async def test_retention_deletes_only_older_history(stores: Stores) -> None:
     assert len(await stores.logs.get_run_steps(ORG, new_run)) == 1
     assert await stores.logs.get_run_summary(ORG, new_run) is not None
     assert await stores.logs.delete_older_than(cutoff) == RetentionResult(steps=0, runs=0)
+
+
+async def test_run_steps_page_in_order(stores: Stores) -> None:
+    run_id = uuid.uuid4()
+    await stores.logs.append_steps([_step(run_id, f"{n}/0", at=n % 3) for n in range(7)])
+    expected = [(s.task_id, s.attempt) for s in await stores.logs.get_run_steps(ORG, run_id)]
+    seen: list[tuple[str, int]] = []
+    token = None
+    while True:
+        page = await stores.logs.list_run_steps(ORG, run_id, page_size=3, page_token=token)
+        seen += [(s.task_id, s.attempt) for s in page.items]
+        token = page.next_page_token
+        if token is None:
+            break
+    assert seen == expected and len(seen) == 7
+    assert (await stores.logs.list_run_steps(OTHER, run_id)).items == []
+    assert await stores.logs.has_run(ORG, run_id)
+    assert not await stores.logs.has_run(OTHER, run_id)
+
+
+async def test_summaries_list_newest_first_by_scenario(stores: Stores) -> None:
+    scenario = uuid.uuid4()
+    runs = [uuid.uuid4() for _ in range(4)]
+    for n, run_id in enumerate(runs):
+        summary = dataclasses.replace(
+            _summary(run_id, "succeeded", n),
+            started_at=T0 + timedelta(minutes=n),
+            scenario_id=scenario if n != 1 else uuid.uuid4(),
+            scenario_version=n,
+        )
+        await stores.logs.upsert_run_summary(summary)
+    first = await stores.logs.list_run_summaries(ORG, scenario_id=scenario, page_size=2)
+    assert [s.run_id for s in first.items] == [runs[3], runs[2]]
+    assert first.items[0].scenario_version == 3
+    assert first.next_page_token is not None
+    rest = await stores.logs.list_run_summaries(
+        ORG, scenario_id=scenario, page_size=2, page_token=first.next_page_token
+    )
+    assert [s.run_id for s in rest.items] == [runs[0]] and rest.next_page_token is None
+    assert len((await stores.logs.list_run_summaries(ORG)).items) == 4
+    assert (await stores.logs.list_run_summaries(OTHER)).items == []
+    assert await stores.logs.has_run(ORG, runs[0])
+
+
+async def test_summary_keeps_the_earliest_start(stores: Stores) -> None:
+    run_id = uuid.uuid4()
+    await stores.logs.upsert_run_summary(_summary(run_id, "running", 1))
+    later = dataclasses.replace(_summary(run_id, "succeeded", 5), started_at=T0 + timedelta(9))
+    assert await stores.logs.upsert_run_summary(later)
+    got = await stores.logs.get_run_summary(ORG, run_id)
+    assert got is not None and got.started_at == T0 and got.status == "succeeded"
+
+
+async def test_delete_runs_is_scoped_and_spares_live_runs(stores: Stores) -> None:
+    done, live, foreign = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await stores.logs.upsert_run_summary(_summary(done, "succeeded", 1))
+    await stores.logs.upsert_run_summary(_summary(live, "running", 1))
+    await stores.logs.upsert_run_summary(
+        dataclasses.replace(_summary(foreign, "succeeded", 1), org_id=OTHER)
+    )
+    await stores.logs.append_steps([_step(done, "1/0"), _step(done, "2/0"), _step(live, "1/0")])
+    cutoff = T0 + timedelta(hours=1)
+    result = await stores.logs.delete_runs(ORG, finished_before=cutoff, scenario_id=uuid.uuid4())
+    assert result == RetentionResult(steps=0, runs=0)
+    assert await stores.logs.delete_runs(ORG, finished_before=cutoff) == RetentionResult(2, 1)
+    assert await stores.logs.get_run_summary(ORG, done) is None
+    assert await stores.logs.get_run_summary(ORG, live) is not None
+    assert await stores.logs.get_run_summary(OTHER, foreign) is not None
+    assert len(await stores.logs.get_run_steps(ORG, live)) == 1

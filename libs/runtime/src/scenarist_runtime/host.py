@@ -136,6 +136,13 @@ async def start_host(
     host = ServiceHost(settings, lifecycle, bus, pool, server, shared=holder)
     for service in load_services(names):
         await service.start(host)
+    if "authenticator" not in holder:
+        # No orchestrator in this process: check tokens with the one that owns identity.
+        from scenarist_runtime.remote_auth import RemoteAuthenticator  # noqa: PLC0415
+
+        remote = RemoteAuthenticator(settings.orchestrator_target)
+        holder["authenticator"] = remote
+        lifecycle.add_shutdown_hook(remote.close, name="remote authenticator")
     grpc_port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
     await server.start()
     lifecycle.add_shutdown_hook(lambda: server.stop(5.0), name="grpc server")

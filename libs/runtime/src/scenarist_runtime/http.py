@@ -70,6 +70,10 @@ class HttpServer:
             timeout_graceful_shutdown=graceful_timeout,
             limit_concurrency=limit_concurrency,
             server_header=False,
+            # The client address is the socket peer: uvicorn would otherwise take it from
+            # X-Forwarded-For sent via loopback, letting a local hop spoof webhook IP allow lists.
+            # Services that sit behind proxies decide for themselves which ones they trust.
+            proxy_headers=False,
         )
         self._server = _Server(self._config)
         self._socket: socket.socket | None = None

@@ -23,3 +23,8 @@ class IntegrityError(StorageError):
 
 class InvalidPageTokenError(StorageError, ValueError):
     """The page token was not produced by this store for this listing."""
+
+
+class LimitExceededError(StorageError):
+    """A write would take an object over one of its limits (a data store's size or record count);
+    nothing changed."""

@@ -163,6 +163,7 @@ class RunSummary:
     finished_at: datetime | None
     updated_at: datetime  # event time; an older event never overwrites a newer one
     error: JsonObject | None = None
+    scenario_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from scenarist_storage.gateway_models import (
+    ConnectionRecord,
+    DataRecord,
+    DataStoreInfo,
+    NewConnection,
+    RecordChange,
+)
 from scenarist_storage.models import (
     ClaimedMessage,
     JsonObject,
@@ -34,6 +41,10 @@ class IdentityStore(Protocol):
     async def create_organization(self, name: str) -> Organization: ...
 
     async def get_organization(self, org_id: uuid.UUID) -> Organization | None: ...
+
+    async def first_organization(self) -> Organization | None:
+        """The oldest organization, None on an empty installation (the bootstrap creates one)."""
+        ...
 
     async def create_token(self, org_id: uuid.UUID, role: Role, name: str) -> tuple[uuid.UUID, str]:
         """(token id, secret). The secret is returned only here; only its hash is kept.
@@ -179,3 +190,187 @@ class LogStore(Protocol):
     async def delete_older_than(self, ts: datetime) -> RetentionResult:
         """Retention: steps started before `ts` and summaries last updated before `ts`."""
         ...
+
+    async def list_run_steps(
+        self,
+        org_id: uuid.UUID,
+        run_id: uuid.UUID,
+        *,
+        page_size: int = 100,
+        page_token: str | None = None,
+    ) -> Page[StepRecord]:
+        """get_run_steps, one keyset page at a time (same order)."""
+        ...
+
+    async def has_run(self, org_id: uuid.UUID, run_id: uuid.UUID) -> bool:
+        """Whether this org's history knows the run (a summary or at least one step)."""
+        ...
+
+    async def list_run_summaries(
+        self,
+        org_id: uuid.UUID,
+        *,
+        scenario_id: uuid.UUID | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[RunSummary]:
+        """Newest first: (started_at, run_id) descending."""
+        ...
+
+    async def delete_runs(
+        self, org_id: uuid.UUID, *, finished_before: datetime, scenario_id: uuid.UUID | None = None
+    ) -> RetentionResult:
+        """Delete this org's runs that finished before the cutoff, with their steps; live runs
+        (no finished_at) are never deleted."""
+        ...
+
+
+# --- webhooks (trigger service) ------------------------------------------------------------------
+
+from scenarist_storage.webhook_models import (  # noqa: E402 - appended port, kept apart
+    NewWebhook,
+    WebhookAuthData,
+    WebhookRecord,
+)
+
+
+class WebhookStore(Protocol):
+    async def create(self, new: NewWebhook) -> WebhookRecord:
+        """ConflictError if the id or the token hash is taken."""
+        ...
+
+    async def get(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> WebhookRecord | None: ...
+
+    async def find_by_token_hash(self, token_hash: bytes) -> WebhookRecord | None:
+        """The webhook whose URL token hashes to `token_hash`, whatever its organization: the
+        public ingress only knows the URL."""
+        ...
+
+    async def list(
+        self,
+        org_id: uuid.UUID,
+        *,
+        scenario_id: uuid.UUID | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[WebhookRecord]:
+        """Newest first."""
+        ...
+
+    async def rotate(
+        self,
+        org_id: uuid.UUID,
+        webhook_id: uuid.UUID,
+        *,
+        token: tuple[bytes, bytes] | None = None,
+        auth: WebhookAuthData | None = None,
+    ) -> WebhookRecord:
+        """Replace the (token hash, sealed token) and/or the auth data; sets rotated_at.
+        NotFoundError if missing; ConflictError if the new token hash is taken."""
+        ...
+
+    async def attach(
+        self, org_id: uuid.UUID, webhook_id: uuid.UUID, scenario_id: uuid.UUID | None
+    ) -> WebhookRecord:
+        """Bind to a scenario, or detach with None. NotFoundError if missing."""
+        ...
+
+    async def delete(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> None:
+        """NotFoundError if missing (or another organization's)."""
+        ...
+
+
+# --- connections and data stores (connector gateway) ---------------------------------------------
+
+
+class ConnectionStore(Protocol):
+    """Connections of the connector gateway; secrets arrive and leave sealed (ciphertext)."""
+
+    async def create_connection(self, new: NewConnection) -> ConnectionRecord:
+        """ConflictError if the id is taken."""
+        ...
+
+    async def get_connection(
+        self, org_id: uuid.UUID, connection_id: uuid.UUID
+    ) -> ConnectionRecord | None: ...
+
+    async def list_connections(
+        self,
+        org_id: uuid.UUID,
+        *,
+        app: str | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[ConnectionRecord]:
+        """Ordered by (name, id)."""
+        ...
+
+    async def delete_connection(self, org_id: uuid.UUID, connection_id: uuid.UUID) -> None:
+        """NotFoundError if missing in this org."""
+        ...
+
+    async def connections_to_rewrap(
+        self, active_key_id: str, limit: int
+    ) -> builtins.list[ConnectionRecord]:
+        """Up to `limit` connections (of any org) whose data key is wrapped under another key."""
+        ...
+
+    async def replace_wrapped_key(
+        self, connection_id: uuid.UUID, old_key_id: str, new_key_id: str, wrapped_key: bytes
+    ) -> bool:
+        """Compare-and-set: store the re-wrapped data key only if the connection's key is still
+        wrapped under `old_key_id` (a concurrent rewrap wins once). True if replaced."""
+        ...
+
+
+class DataStoreStore(Protocol):
+    """Data stores and their records. Record methods raise NotFoundError when the store itself
+    is missing in the org, so "no such store" and "no such record" stay distinct."""
+
+    async def create_data_store(
+        self, org_id: uuid.UUID, name: str, fields: Sequence[JsonObject], max_size_bytes: int
+    ) -> DataStoreInfo:
+        """ConflictError if the org already has a store with this name."""
+        ...
+
+    async def get_data_store(
+        self, org_id: uuid.UUID, store_id: uuid.UUID
+    ) -> DataStoreInfo | None: ...
+
+    async def list_data_stores(
+        self, org_id: uuid.UUID, *, page_size: int = 50, page_token: str | None = None
+    ) -> Page[DataStoreInfo]:
+        """Ordered by (name, id)."""
+        ...
+
+    async def delete_data_store(self, org_id: uuid.UUID, store_id: uuid.UUID) -> None:
+        """Deletes the store and every record; NotFoundError if missing."""
+        ...
+
+    async def write_record(
+        self,
+        org_id: uuid.UUID,
+        store_id: uuid.UUID,
+        key: str,
+        change: RecordChange,
+        *,
+        max_records: int,
+    ) -> tuple[DataRecord, bool]:
+        """(record, created): `change(current data or None)` gives the new data, atomically with
+        the read. LimitExceededError if the store would exceed its size or `max_records`;
+        whatever `change` raises propagates and nothing is written."""
+        ...
+
+    async def get_record(
+        self, org_id: uuid.UUID, store_id: uuid.UUID, key: str
+    ) -> DataRecord | None: ...
+
+    async def delete_record(self, org_id: uuid.UUID, store_id: uuid.UUID, key: str) -> bool: ...
+
+    async def all_records(
+        self, org_id: uuid.UUID, store_id: uuid.UUID
+    ) -> builtins.list[DataRecord]:
+        """Every record, by key (bounded by the store's size limit)."""
+        ...
+
+    async def delete_all_records(self, org_id: uuid.UUID, store_id: uuid.UUID) -> int: ...

@@ -22,7 +22,14 @@ import orjson
 log = logging.getLogger(__name__)
 
 # The service schemas, in the order `migrate --all` applies them.
-SERVICE_SCHEMAS: tuple[str, ...] = ("identity", "orchestrator", "log")
+SERVICE_SCHEMAS: tuple[str, ...] = (
+    "identity",
+    "orchestrator",
+    "log",
+    "trigger",
+    "gateway",
+    "studio",
+)
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _MIGRATION_FILE = re.compile(r"^(\d{4})_[A-Za-z0-9_\-]+\.sql$")

@@ -1,6 +1,10 @@
-"""`scenarist`: validate, evaluate and run scenarios from the command line.
+"""`scenarist`: validate, evaluate and run scenarios from the command line, and manage scenarios
+and runs on a server (`scenario apply|list|get|activate|deactivate`, `run start|get|list|cancel|
+logs`; the server and token come from --server/--token, SCENARIST_SERVER/SCENARIST_TOKEN or
+.scenarist/local.env).
 
-Exit codes: 0 success, 1 the run failed, 2 invalid input (bad file, template or JSON).
+Exit codes: 0 success, 1 the run failed (or a server error), 2 invalid input (bad file, template,
+JSON, or a request the server refused as invalid).
 """
 
 from __future__ import annotations
@@ -18,6 +22,14 @@ from scenarist_engine.model.loading import load_scenario_file
 from scenarist_engine.model.validate import validate_or_raise
 from scenarist_engine.modules import BUILTIN_KINDS
 from scenarist_engine.runner import run_scenario
+
+from scenarist_cli.commands_remote import (
+    RUN_VERBS,
+    add_remote_commands,
+    add_remote_run_commands,
+    connection_options,
+)
+from scenarist_cli.commands_webhook import add_webhook_commands
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -74,8 +86,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_RUN_FAILED if result["status"] == "error" else EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="scenarist", description=__doc__)
+def cmd_standalone(args: argparse.Namespace) -> int:
+    from scenarist_cli.standalone import run_standalone  # noqa: PLC0415 - loads every service
+
+    return run_standalone(args.http_port, args.grpc_port)
+
+
+def build_parser(*, remote_run: bool = False) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scenarist",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[connection_options()],
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check a scenario file")
     validate.add_argument("file")
@@ -84,15 +107,40 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("template")
     evaluate.add_argument("--data", help='module outputs, e.g. {"1": {"name": "Ada"}}')
     evaluate.set_defaults(handler=cmd_eval)
-    run = commands.add_parser("run", help="run a scenario in this process")
+    add_remote_commands(commands)
+    add_webhook_commands(commands)
+    standalone = commands.add_parser(
+        "standalone", help="run every service in this process (what `make run` starts)"
+    )
+    standalone.add_argument("--http-port", type=int, default=8080)
+    standalone.add_argument("--grpc-port", type=int, default=50051)
+    standalone.set_defaults(handler=cmd_standalone)
+    if remote_run:
+        add_remote_run_commands(commands)
+        return parser
+    run = commands.add_parser(
+        "run",
+        help="run a scenario file in this process (or: run start|get|list|cancel|logs)",
+    )
     run.add_argument("file")
     run.add_argument("--trigger", help="trigger bundle(s) as JSON")
     run.set_defaults(handler=cmd_run)
     return parser
 
 
+def _is_remote_run(argv: Sequence[str]) -> bool:
+    """`run <verb> ...` manages runs on a server; `run FILE` runs a file in-process."""
+    index = 0
+    while index < len(argv) and argv[index].startswith("-"):
+        # --server/--token take a value unless written as --server=...
+        index += 1 if "=" in argv[index] or argv[index] in ("-h", "--help") else 2
+    command = argv[index : index + 2]
+    return len(command) == 2 and command[0] == "run" and command[1] in RUN_VERBS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(remote_run=_is_remote_run(arguments)).parse_args(arguments)
     try:
         code: int = args.handler(args)
     except ScenarioValidationError as exc:

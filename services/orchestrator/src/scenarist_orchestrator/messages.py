@@ -24,6 +24,8 @@ STATUS = {
     RunStatus.WARNING: RunStatusMessage.RUN_STATUS_WARNING,
     RunStatus.ERROR: RunStatusMessage.RUN_STATUS_ERROR,
 }
+# Not an engine status: a cancelled run's engine state stays as it was when it was stopped.
+CANCELLED_STATUS = RunStatusMessage.RUN_STATUS_CANCELLED
 
 
 def _timestamp(seconds: float) -> Timestamp:
@@ -113,6 +115,7 @@ def run_event(
     *,
     version: int,
     reply_to: str = "",
+    status: RunStatusMessage.ValueType | None = None,
 ) -> OutboxMessage:
     run_id = state.execution.run_id
     payload = RunEvent(
@@ -120,7 +123,7 @@ def run_event(
         organization_id=org_id,
         scenario_id=state.execution.scenario_id,
         type=event_type,
-        status=STATUS[state.status],
+        status=STATUS[state.status] if status is None else status,
         operations=state.operations,
         reply_to=reply_to,
         scenario_version=version,

@@ -4,6 +4,11 @@ Records of one run share a partition (keyed by run id), and this process owns th
 it keeps the runs it is driving in memory and loads them from Postgres only after a rebalance.
 Every batch ends in one `save_states` call that writes the new run states and the messages they
 produce (tasks, step logs, run events) atomically, fenced by the owner epoch.
+
+Cancellation (RunService.CancelRun) arrives as a RUN_CANCEL envelope on runs.requested, keyed by
+the run id, so the run's owner applies it in order with the run's other messages: the run is
+stored with status "cancelled" (the engine has no such status; the row's status is the truth),
+a CANCELLED run event is emitted, and results still arriving for it are ignored.
 """
 
 from __future__ import annotations
@@ -31,7 +36,13 @@ from scenarist_engine.machine import (
     start_run,
     trigger_batches,
 )
-from scenarist_storage.models import NewRun, OutboxMessage, SaveResult, StateWrite
+from scenarist_storage.models import (
+    RUN_STATUS_QUEUED,
+    NewRun,
+    OutboxMessage,
+    SaveResult,
+    StateWrite,
+)
 from scenarist_storage.ports import RunStore
 
 from scenarist_orchestrator import messages
@@ -39,7 +50,9 @@ from scenarist_orchestrator.plans import PlanCache, ScenarioNotFoundError
 
 log = logging.getLogger(__name__)
 
-ACCEPTED = frozenset({envelope.RUN_REQUESTED, envelope.TASK_RESULT})
+ACCEPTED = frozenset({envelope.RUN_REQUESTED, envelope.RUN_CANCEL, envelope.TASK_RESULT})
+CANCELLED = "cancelled"
+LIVE_STATUSES = ("running", "queued")
 SOURCES = {1: "webhook", 2: "manual", 3: "api", 4: "schedule", 5: "poll", 6: "scenario"}
 
 
@@ -56,6 +69,11 @@ class LiveRun:
     responded: bool = False
     outbox: list[OutboxMessage] = field(default_factory=list)
     started: bool = False
+    cancelled: bool = False
+
+    @property
+    def status(self) -> str:
+        return CANCELLED if self.cancelled else self.state.status.value
 
 
 @dataclass
@@ -85,21 +103,25 @@ class RunProcessor:
     async def process(self, records: Sequence[Record], epoch: int) -> BatchOutcome:
         outcome = BatchOutcome()
         requests: list[Decoded] = []
-        results: list[Decoded] = []
+        others: list[Decoded] = []  # results and cancellations, in arrival order
         for record in records:
             try:
                 decoded = envelope.unwrap(record, accept=ACCEPTED)
             except DecodeError as exc:
                 outcome.dead_letters.append((record, str(exc)))
                 continue
-            (requests if decoded.envelope.type == envelope.RUN_REQUESTED else results).append(
+            (requests if decoded.envelope.type == envelope.RUN_REQUESTED else others).append(
                 decoded
             )
         touched: dict[str, LiveRun] = {}
+        queued_cancels: dict[str, StateWrite] = {}
         await self._start_runs(requests, touched, outcome)
-        for decoded in results:
-            await self._apply_result(decoded, touched, outcome)
-        await self._save(touched, epoch, outcome)
+        for decoded in others:
+            if decoded.envelope.type == envelope.RUN_CANCEL:
+                await self._cancel(decoded, touched, queued_cancels, epoch)
+            else:
+                await self._apply_result(decoded, touched, outcome)
+        await self._save(touched, epoch, outcome, list(queued_cancels.values()))
         return outcome
 
     # ----- new runs ---------------------------------------------------------------------------
@@ -174,9 +196,10 @@ class RunProcessor:
         except (ValueError, ScenarioNotFoundError) as exc:
             outcome.dead_letters.append((decoded.record, f"bad task result: {exc}"))
             return
-        if live is None:
+        if live is None or live.cancelled:
             log.info(
-                "result for a run that is unknown or finished", extra={"run_id": payload.run_id}
+                "result for a run that is unknown, finished or cancelled",
+                extra={"run_id": payload.run_id},
             )
             return
         now = self._clock()
@@ -190,12 +213,62 @@ class RunProcessor:
             return live
         org_id = uuid.UUID(org_text)
         record = await self._runs.get(org_id, uuid.UUID(run_id))
-        if record is None or not record.state or record.status not in ("running", "queued"):
+        if record is None or not record.state or record.status not in LIVE_STATUSES:
             return None
         plan, _ = await self._plans.get(org_id, record.scenario_id, record.version)
         live = LiveRun(org_id, record.scenario_id, record.version, plan, load_state(record.state))
         self._live[run_id] = live
         return live
+
+    # ----- cancellation -----------------------------------------------------------------------
+
+    async def _cancel(
+        self,
+        decoded: Decoded,
+        touched: dict[str, LiveRun],
+        queued_cancels: dict[str, StateWrite],
+        epoch: int,
+    ) -> None:
+        request = envelope.payload_as(decoded, RunRequested)
+        run_id, org_text = request.run_id, decoded.envelope.organization_id
+        try:
+            live = touched.get(run_id) or await self._load(run_id, org_text)
+        except (ValueError, ScenarioNotFoundError):
+            live = None
+        if live is None:
+            write = await self._cancel_unstarted(run_id, org_text, epoch)
+            if write is not None:
+                queued_cancels[run_id] = write
+            return
+        if live.cancelled or live.state.status is not RunStatus.RUNNING:
+            return  # finished (possibly earlier in this batch): nothing to stop
+        now = self._clock()
+        live.cancelled = True
+        live.state.finished_at = now
+        live.outbox.append(
+            messages.run_event(
+                live.state,
+                str(live.org_id),
+                RunEventType.RUN_EVENT_TYPE_CANCELLED,
+                now,
+                version=live.version,
+                reply_to=live.reply_to,
+                status=messages.CANCELLED_STATUS,
+            )
+        )
+        touched[run_id] = live
+
+    async def _cancel_unstarted(self, run_id: str, org_text: str, epoch: int) -> StateWrite | None:
+        """A run that is queued without state (requested, never started) is cancelled in place,
+        so a late RunRequested for it starts nothing."""
+        try:
+            org_id, run_uuid = uuid.UUID(org_text), uuid.UUID(run_id)
+        except ValueError:
+            return None
+        record = await self._runs.get(org_id, run_uuid)
+        if record is None or record.status != RUN_STATUS_QUEUED or record.state:
+            return None
+        return StateWrite(org_id, run_uuid, epoch, {}, CANCELLED, record.operations)
 
     # ----- writing ----------------------------------------------------------------------------
 
@@ -224,10 +297,17 @@ class RunProcessor:
             live.state, str(live.org_id), kind, now, version=live.version, reply_to=live.reply_to
         )
 
-    async def _save(self, touched: dict[str, LiveRun], epoch: int, outcome: BatchOutcome) -> None:
-        if not touched:
+    async def _save(
+        self,
+        touched: dict[str, LiveRun],
+        epoch: int,
+        outcome: BatchOutcome,
+        extra_writes: list[StateWrite],
+    ) -> None:
+        if not touched and not extra_writes:
             return
-        writes, outbox = [], []
+        writes: list[StateWrite] = list(extra_writes)
+        outbox: list[OutboxMessage] = []
         for run_id, live in touched.items():
             state = live.state
             writes.append(
@@ -236,16 +316,16 @@ class RunProcessor:
                     run_id=uuid.UUID(run_id),
                     owner_epoch=epoch,
                     state=dump_state(state),
-                    status=state.status.value,
+                    status=live.status,
                     operations=state.operations,
                 )
             )
             outbox.extend(live.outbox)
             live.outbox = []
         outcome.saved = await self._runs.save_states(writes, outbox)
-        for run_id in outcome.saved.rejected:
-            self._live.pop(str(run_id), None)  # another orchestrator owns it now
+        for rejected in outcome.saved.rejected:
+            self._live.pop(str(rejected), None)  # another orchestrator owns it now
         for run_id, live in touched.items():
-            if live.state.status is not RunStatus.RUNNING:
+            if live.cancelled or live.state.status is not RunStatus.RUNNING:
                 self._live.pop(run_id, None)
                 outcome.finished.append(uuid.UUID(run_id))

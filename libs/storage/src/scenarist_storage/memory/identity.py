@@ -31,6 +31,9 @@ class MemoryIdentityStore:
     async def get_organization(self, org_id: uuid.UUID) -> Organization | None:
         return self._orgs.get(org_id)
 
+    async def first_organization(self) -> Organization | None:
+        return next(iter(self._orgs.values()), None)  # dicts keep insertion order
+
     async def create_token(self, org_id: uuid.UUID, role: Role, name: str) -> tuple[uuid.UUID, str]:
         if org_id not in self._orgs:
             raise NotFoundError(f"organization {org_id} not found")

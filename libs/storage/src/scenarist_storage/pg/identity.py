@@ -9,6 +9,7 @@ from scenarist_storage.postgres import Pool, Record, qualify
 
 _CREATE_ORG = "INSERT INTO {s}.organizations (id, name) VALUES ($1, $2) RETURNING *"
 _GET_ORG = "SELECT * FROM {s}.organizations WHERE id = $1"
+_FIRST_ORG = "SELECT * FROM {s}.organizations ORDER BY created_at, id LIMIT 1"
 # INSERT ... SELECT from the org row: an unknown org inserts nothing instead of raising.
 _INSERT_CREDENTIAL = """
 INSERT INTO {s}.api_tokens (id, org_id, role, name, secret_hash)
@@ -34,6 +35,7 @@ class PgIdentityStore:
             for name, sql in {
                 "create_org": _CREATE_ORG,
                 "get_org": _GET_ORG,
+                "first_org": _FIRST_ORG,
                 "create_token": _INSERT_CREDENTIAL,
                 "find_token": _FIND_CREDENTIAL,
                 "revoke": _REVOKE,
@@ -50,6 +52,10 @@ class PgIdentityStore:
 
     async def get_organization(self, org_id: uuid.UUID) -> Organization | None:
         row = await self._pool.fetchrow(self._q["get_org"], org_id)
+        return _org(row) if row is not None else None
+
+    async def first_organization(self) -> Organization | None:
+        row = await self._pool.fetchrow(self._q["first_org"])
         return _org(row) if row is not None else None
 
     async def create_token(self, org_id: uuid.UUID, role: Role, name: str) -> tuple[uuid.UUID, str]:

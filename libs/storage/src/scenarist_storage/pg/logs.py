@@ -4,7 +4,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from scenarist_storage.models import RetentionResult, RunSummary, StepRecord
+from scenarist_storage.log_paging import step_key, summary_key
+from scenarist_storage.models import Page, RetentionResult, RunSummary, StepRecord
+from scenarist_storage.paging import check_page_size, decode_token, encode_token
 from scenarist_storage.postgres import Pool, Record, qualify
 
 _STATEMENTS = {
@@ -26,17 +28,50 @@ _STATEMENTS = {
     "upsert_summary": """
         INSERT INTO {s}.run_summaries AS cur
             (org_id, run_id, scenario_id, status, operations, started_at, finished_at,
-             updated_at, error)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             updated_at, error, scenario_version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT (run_id) DO UPDATE SET
             scenario_id = excluded.scenario_id, status = excluded.status,
-            operations = excluded.operations, started_at = excluded.started_at,
+            operations = excluded.operations,
+            started_at = LEAST(cur.started_at, excluded.started_at),
             finished_at = excluded.finished_at, updated_at = excluded.updated_at,
-            error = excluded.error
+            error = excluded.error, scenario_version = excluded.scenario_version
         WHERE cur.org_id = excluded.org_id AND cur.updated_at <= excluded.updated_at
         RETURNING 1
     """,
     "summary": "SELECT * FROM {s}.run_summaries WHERE org_id = $1 AND run_id = $2",
+    "steps_page": """
+        SELECT org_id, run_id, task_id, attempt, module_id, status, started_at, finished_at, data
+        FROM {s}.steps WHERE org_id = $1 AND run_id = $2
+            AND ($3::timestamptz IS NULL
+                 OR (started_at, task_id COLLATE "C", attempt) > ($3, $4::text COLLATE "C", $5))
+        ORDER BY started_at, task_id COLLATE "C", attempt
+        LIMIT $6
+    """,
+    "has_run": """
+        SELECT EXISTS (SELECT 1 FROM {s}.run_summaries WHERE org_id = $1 AND run_id = $2)
+            OR EXISTS (SELECT 1 FROM {s}.steps WHERE org_id = $1 AND run_id = $2)
+    """,
+    "summaries_page": """
+        SELECT * FROM {s}.run_summaries
+        WHERE org_id = $1 AND ($2::uuid IS NULL OR scenario_id = $2)
+            AND ($3::timestamptz IS NULL OR (started_at, run_id) < ($3, $4::uuid))
+        ORDER BY started_at DESC, run_id DESC
+        LIMIT $5
+    """,
+    "delete_runs": """
+        WITH gone AS (
+            DELETE FROM {s}.run_summaries
+            WHERE org_id = $1 AND finished_at IS NOT NULL AND finished_at < $2
+                AND ($3::uuid IS NULL OR scenario_id = $3)
+            RETURNING run_id
+        ), gone_steps AS (
+            DELETE FROM {s}.steps st USING gone
+            WHERE st.org_id = $1 AND st.run_id = gone.run_id
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM gone) AS runs, (SELECT count(*) FROM gone_steps) AS steps
+    """,
     # Retention deletes in bounded chunks so one sweep never holds locks on millions of rows.
     "delete_steps": """
         DELETE FROM {s}.steps WHERE ctid = ANY(ARRAY(
@@ -74,20 +109,7 @@ class PgLogStore:
 
     async def get_run_steps(self, org_id: uuid.UUID, run_id: uuid.UUID) -> list[StepRecord]:
         rows = await self._pool.fetch(self._q["steps"], org_id, run_id)
-        return [
-            StepRecord(
-                org_id=r["org_id"],
-                run_id=r["run_id"],
-                task_id=r["task_id"],
-                attempt=r["attempt"],
-                module_id=r["module_id"],
-                status=r["status"],
-                started_at=r["started_at"],
-                finished_at=r["finished_at"],
-                data=r["data"],
-            )
-            for r in rows
-        ]
+        return [_step(r) for r in rows]
 
     async def upsert_run_summary(self, summary: RunSummary) -> bool:
         row = await self._pool.fetchrow(
@@ -101,6 +123,7 @@ class PgLogStore:
             summary.finished_at,
             summary.updated_at,
             summary.error,
+            summary.scenario_version,
         )
         return row is not None
 
@@ -114,6 +137,60 @@ class PgLogStore:
             runs=await self._sweep("delete_summaries", ts),
         )
 
+    async def list_run_steps(
+        self,
+        org_id: uuid.UUID,
+        run_id: uuid.UUID,
+        *,
+        page_size: int = 100,
+        page_token: str | None = None,
+    ) -> Page[StepRecord]:
+        check_page_size(page_size)
+        after: tuple[datetime, str, int] | tuple[None, None, None] = (None, None, None)
+        if page_token:
+            after = step_key(decode_token("steps", page_token, 3))
+        rows = await self._pool.fetch(self._q["steps_page"], org_id, run_id, *after, page_size + 1)
+        items = [_step(r) for r in rows[:page_size]]
+        token = None
+        if len(rows) > page_size:
+            last = items[-1]
+            token = encode_token("steps", [last.started_at.isoformat(), last.task_id, last.attempt])
+        return Page(items, token)
+
+    async def has_run(self, org_id: uuid.UUID, run_id: uuid.UUID) -> bool:
+        return bool(await self._pool.fetchval(self._q["has_run"], org_id, run_id))
+
+    async def list_run_summaries(
+        self,
+        org_id: uuid.UUID,
+        *,
+        scenario_id: uuid.UUID | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[RunSummary]:
+        check_page_size(page_size)
+        before: tuple[datetime, uuid.UUID] | tuple[None, None] = (None, None)
+        if page_token:
+            before = summary_key(decode_token("run_summaries", page_token, 2))
+        rows = await self._pool.fetch(
+            self._q["summaries_page"], org_id, scenario_id, *before, page_size + 1
+        )
+        items = [_summary(r) for r in rows[:page_size]]
+        token = None
+        if len(rows) > page_size:
+            last = items[-1]
+            token = encode_token("run_summaries", [last.started_at.isoformat(), str(last.run_id)])
+        return Page(items, token)
+
+    async def delete_runs(
+        self, org_id: uuid.UUID, *, finished_before: datetime, scenario_id: uuid.UUID | None = None
+    ) -> RetentionResult:
+        row = await self._pool.fetchrow(
+            self._q["delete_runs"], org_id, finished_before, scenario_id
+        )
+        assert row is not None
+        return RetentionResult(steps=int(row["steps"]), runs=int(row["runs"]))
+
     async def _sweep(self, statement: str, ts: datetime) -> int:
         total = 0
         while True:
@@ -122,6 +199,20 @@ class PgLogStore:
             total += deleted
             if deleted < self._chunk:
                 return total
+
+
+def _step(r: Record) -> StepRecord:
+    return StepRecord(
+        org_id=r["org_id"],
+        run_id=r["run_id"],
+        task_id=r["task_id"],
+        attempt=r["attempt"],
+        module_id=r["module_id"],
+        status=r["status"],
+        started_at=r["started_at"],
+        finished_at=r["finished_at"],
+        data=r["data"],
+    )
 
 
 def _summary(row: Record) -> RunSummary:
@@ -135,4 +226,5 @@ def _summary(row: Record) -> RunSummary:
         finished_at=row["finished_at"],
         updated_at=row["updated_at"],
         error=row["error"],
+        scenario_version=row["scenario_version"],
     )

@@ -28,30 +28,24 @@ class _RoleEnumTypeWrapper(enum_type_wrapper._EnumTypeWrapper[_Role.ValueType], 
     """Never sent; a token without a role can do nothing."""
     ROLE_VIEWER: _Role.ValueType  # 1
     """Read everything; change nothing."""
-    ROLE_MEMBER: _Role.ValueType  # 2
+    ROLE_EDITOR: _Role.ValueType  # 2
     """Build and run: manage scenarios, runs, webhooks, connections and data stores."""
-    ROLE_ADMIN: _Role.ValueType  # 3
-    """Everything a member can, plus tokens and retention (LogService.DeleteRunLogs)."""
-    ROLE_SERVICE: _Role.ValueType  # 4
-    """For Scenarist's own services (executor → gateway ExecuteModule); never for people."""
-    ROLE_PLATFORM_ADMIN: _Role.ValueType  # 5
-    """The bootstrap token: may create organizations and mint their first admin tokens."""
+    ROLE_OWNER: _Role.ValueType  # 3
+    """Everything an editor can, plus API tokens and retention (LogService.DeleteRunLogs)."""
 
 class Role(_Role, metaclass=_RoleEnumTypeWrapper):
-    """Role is what an API token may do within its organization. Violations answer PERMISSION_DENIED."""
+    """Role is what an API token may do within its organization; each role includes the ones above
+    it. Violations answer PERMISSION_DENIED.
+    """
 
 ROLE_UNSPECIFIED: Role.ValueType  # 0
 """Never sent; a token without a role can do nothing."""
 ROLE_VIEWER: Role.ValueType  # 1
 """Read everything; change nothing."""
-ROLE_MEMBER: Role.ValueType  # 2
+ROLE_EDITOR: Role.ValueType  # 2
 """Build and run: manage scenarios, runs, webhooks, connections and data stores."""
-ROLE_ADMIN: Role.ValueType  # 3
-"""Everything a member can, plus tokens and retention (LogService.DeleteRunLogs)."""
-ROLE_SERVICE: Role.ValueType  # 4
-"""For Scenarist's own services (executor → gateway ExecuteModule); never for people."""
-ROLE_PLATFORM_ADMIN: Role.ValueType  # 5
-"""The bootstrap token: may create organizations and mint their first admin tokens."""
+ROLE_OWNER: Role.ValueType  # 3
+"""Everything an editor can, plus API tokens and retention (LogService.DeleteRunLogs)."""
 
 @typing.final
 class Organization(message.Message):

@@ -52,7 +52,8 @@ class OrganizationServiceServicer:
     """
 
     def CreateOrganization(self, request, context):
-        """CreateOrganization creates a tenant. Requires ROLE_PLATFORM_ADMIN.
+        """CreateOrganization creates a tenant. No API token role may do this yet (PERMISSION_DENIED):
+        organizations are created by the platform's bootstrap.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -34,7 +34,9 @@ class OrganizationServiceStub:
     @typing.overload
     def __new__(cls, channel: aio.Channel) -> OrganizationServiceAsyncStub: ...
     CreateOrganization: grpc.UnaryUnaryMultiCallable[organization_service_pb2.CreateOrganizationRequest, organization_service_pb2.CreateOrganizationResponse]
-    """CreateOrganization creates a tenant. Requires ROLE_PLATFORM_ADMIN."""
+    """CreateOrganization creates a tenant. No API token role may do this yet (PERMISSION_DENIED):
+    organizations are created by the platform's bootstrap.
+    """
     GetOrganization: grpc.UnaryUnaryMultiCallable[organization_service_pb2.GetOrganizationRequest, organization_service_pb2.GetOrganizationResponse]
     """GetOrganization returns the caller's own organization ("who am I")."""
 
@@ -44,7 +46,9 @@ class OrganizationServiceAsyncStub(OrganizationServiceStub):
 
     def __init__(self, channel: aio.Channel) -> None: ...
     CreateOrganization: aio.UnaryUnaryMultiCallable[organization_service_pb2.CreateOrganizationRequest, organization_service_pb2.CreateOrganizationResponse]  # type: ignore[assignment]
-    """CreateOrganization creates a tenant. Requires ROLE_PLATFORM_ADMIN."""
+    """CreateOrganization creates a tenant. No API token role may do this yet (PERMISSION_DENIED):
+    organizations are created by the platform's bootstrap.
+    """
     GetOrganization: aio.UnaryUnaryMultiCallable[organization_service_pb2.GetOrganizationRequest, organization_service_pb2.GetOrganizationResponse]  # type: ignore[assignment]
     """GetOrganization returns the caller's own organization ("who am I")."""
 
@@ -57,7 +61,9 @@ class OrganizationServiceServicer(metaclass=abc_1.ABCMeta):
         request: organization_service_pb2.CreateOrganizationRequest,
         context: _ServicerContext,
     ) -> typing.Union[organization_service_pb2.CreateOrganizationResponse, abc.Awaitable[organization_service_pb2.CreateOrganizationResponse]]:
-        """CreateOrganization creates a tenant. Requires ROLE_PLATFORM_ADMIN."""
+        """CreateOrganization creates a tenant. No API token role may do this yet (PERMISSION_DENIED):
+        organizations are created by the platform's bootstrap.
+        """
 
     @abc_1.abstractmethod
     def GetOrganization(

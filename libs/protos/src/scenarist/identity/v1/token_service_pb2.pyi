@@ -35,8 +35,8 @@ class CreateApiTokenRequest(message.Message):
     role: identity_pb2.Role.ValueType
     """Its role; may not exceed the caller's own (PERMISSION_DENIED otherwise)."""
     organization_id: builtins.str
-    """The organization to mint it in; empty means the caller's. Only ROLE_PLATFORM_ADMIN may name
-    another organization.
+    """The organization to mint it in; empty means the caller's. Naming another organization is
+    PERMISSION_DENIED (kept for a future platform-admin role).
     """
     @builtins.property
     def expires_at(self) -> timestamp_pb2.Timestamp:

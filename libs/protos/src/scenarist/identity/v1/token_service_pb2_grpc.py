@@ -26,8 +26,7 @@ if _version_not_supported:
 
 
 class TokenServiceStub:
-    """TokenService issues and revokes API tokens. Requires ROLE_ADMIN in the organization (or
-    ROLE_PLATFORM_ADMIN, which may name another organization to bootstrap it).
+    """TokenService issues and revokes API tokens. Requires ROLE_OWNER in the organization.
     """
 
     def __init__(self, channel):
@@ -54,8 +53,7 @@ class TokenServiceStub:
 
 
 class TokenServiceServicer:
-    """TokenService issues and revokes API tokens. Requires ROLE_ADMIN in the organization (or
-    ROLE_PLATFORM_ADMIN, which may name another organization to bootstrap it).
+    """TokenService issues and revokes API tokens. Requires ROLE_OWNER in the organization.
     """
 
     def CreateApiToken(self, request, context):
@@ -106,8 +104,7 @@ def add_TokenServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class TokenService:
-    """TokenService issues and revokes API tokens. Requires ROLE_ADMIN in the organization (or
-    ROLE_PLATFORM_ADMIN, which may name another organization to bootstrap it).
+    """TokenService issues and revokes API tokens. Requires ROLE_OWNER in the organization.
     """
 
     @staticmethod

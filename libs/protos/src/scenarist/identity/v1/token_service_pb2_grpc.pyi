@@ -27,9 +27,7 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class TokenServiceStub:
-    """TokenService issues and revokes API tokens. Requires ROLE_ADMIN in the organization (or
-    ROLE_PLATFORM_ADMIN, which may name another organization to bootstrap it).
-    """
+    """TokenService issues and revokes API tokens. Requires ROLE_OWNER in the organization."""
 
     @typing.overload
     def __new__(cls, channel: grpc.Channel) -> _Self: ...
@@ -44,9 +42,7 @@ class TokenServiceStub:
 
 @typing.type_check_only
 class TokenServiceAsyncStub(TokenServiceStub):
-    """TokenService issues and revokes API tokens. Requires ROLE_ADMIN in the organization (or
-    ROLE_PLATFORM_ADMIN, which may name another organization to bootstrap it).
-    """
+    """TokenService issues and revokes API tokens. Requires ROLE_OWNER in the organization."""
 
     def __init__(self, channel: aio.Channel) -> None: ...
     CreateApiToken: aio.UnaryUnaryMultiCallable[token_service_pb2.CreateApiTokenRequest, token_service_pb2.CreateApiTokenResponse]  # type: ignore[assignment]
@@ -57,9 +53,7 @@ class TokenServiceAsyncStub(TokenServiceStub):
     """RevokeApiToken makes a token stop working at once. Revoking a revoked token is a no-op."""
 
 class TokenServiceServicer(metaclass=abc_1.ABCMeta):
-    """TokenService issues and revokes API tokens. Requires ROLE_ADMIN in the organization (or
-    ROLE_PLATFORM_ADMIN, which may name another organization to bootstrap it).
-    """
+    """TokenService issues and revokes API tokens. Requires ROLE_OWNER in the organization."""
 
     @abc_1.abstractmethod
     def CreateApiToken(

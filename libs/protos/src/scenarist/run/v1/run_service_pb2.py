@@ -26,33 +26,33 @@ from scenarist.run.v1 import events_pb2 as scenarist_dot_run_dot_v1_dot_events__
 from scenarist.run.v1 import run_pb2 as scenarist_dot_run_dot_v1_dot_run__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"scenarist/run/v1/run_service.proto\x12\x10scenarist.run.v1\x1a\x1dscenarist/run/v1/events.proto\x1a\x1ascenarist/run/v1/run.proto\"h\n\x0fStartRunRequest\x12\x13\n\x0bscenario_id\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x18\n\x10scenario_version\x18\x04 \x01(\x05\"6\n\x10StartRunResponse\x12\"\n\x03run\x18\x01 \x01(\x0b\x32\x15.scenarist.run.v1.Run\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"4\n\x0eGetRunResponse\x12\"\n\x03run\x18\x01 \x01(\x0b\x32\x15.scenarist.run.v1.Run\"|\n\x0fListRunsRequest\x12\x13\n\x0bscenario_id\x18\x01 \x01(\t\x12-\n\x08statuses\x18\x02 \x03(\x0e\x32\x1b.scenarist.run.v1.RunStatus\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"P\n\x10ListRunsResponse\x12#\n\x04runs\x18\x01 \x03(\x0b\x32\x15.scenarist.run.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"7\n\x11\x43\x61ncelRunResponse\x12\"\n\x03run\x18\x01 \x01(\x0b\x32\x15.scenarist.run.v1.Run\"(\n\x16StreamRunEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"D\n\x17StreamRunEventsResponse\x12)\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1a.scenarist.run.v1.RunEvent2\xbf\x03\n\nRunService\x12Q\n\x08StartRun\x12!.scenarist.run.v1.StartRunRequest\x1a\".scenarist.run.v1.StartRunResponse\x12K\n\x06GetRun\x12\x1f.scenarist.run.v1.GetRunRequest\x1a .scenarist.run.v1.GetRunResponse\x12Q\n\x08ListRuns\x12!.scenarist.run.v1.ListRunsRequest\x1a\".scenarist.run.v1.ListRunsResponse\x12T\n\tCancelRun\x12\".scenarist.run.v1.CancelRunRequest\x1a#.scenarist.run.v1.CancelRunResponse\x12h\n\x0fStreamRunEvents\x12(.scenarist.run.v1.StreamRunEventsRequest\x1a).scenarist.run.v1.StreamRunEventsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"scenarist/run/v1/run_service.proto\x12\x10scenarist.run.v1\x1a\x1dscenarist/run/v1/events.proto\x1a\x1ascenarist/run/v1/run.proto\"\x99\x01\n\x0fStartRunRequest\x12\x13\n\x0bscenario_id\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x18\n\x10scenario_version\x18\x04 \x01(\x05\x12/\n\x06source\x18\x05 \x01(\x0e\x32\x1f.scenarist.run.v1.TriggerSource\"6\n\x10StartRunResponse\x12\"\n\x03run\x18\x01 \x01(\x0b\x32\x15.scenarist.run.v1.Run\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"4\n\x0eGetRunResponse\x12\"\n\x03run\x18\x01 \x01(\x0b\x32\x15.scenarist.run.v1.Run\"|\n\x0fListRunsRequest\x12\x13\n\x0bscenario_id\x18\x01 \x01(\t\x12-\n\x08statuses\x18\x02 \x03(\x0e\x32\x1b.scenarist.run.v1.RunStatus\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"P\n\x10ListRunsResponse\x12#\n\x04runs\x18\x01 \x03(\x0b\x32\x15.scenarist.run.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"7\n\x11\x43\x61ncelRunResponse\x12\"\n\x03run\x18\x01 \x01(\x0b\x32\x15.scenarist.run.v1.Run\"(\n\x16StreamRunEventsRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"D\n\x17StreamRunEventsResponse\x12)\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1a.scenarist.run.v1.RunEvent2\xbf\x03\n\nRunService\x12Q\n\x08StartRun\x12!.scenarist.run.v1.StartRunRequest\x1a\".scenarist.run.v1.StartRunResponse\x12K\n\x06GetRun\x12\x1f.scenarist.run.v1.GetRunRequest\x1a .scenarist.run.v1.GetRunResponse\x12Q\n\x08ListRuns\x12!.scenarist.run.v1.ListRunsRequest\x1a\".scenarist.run.v1.ListRunsResponse\x12T\n\tCancelRun\x12\".scenarist.run.v1.CancelRunRequest\x1a#.scenarist.run.v1.CancelRunResponse\x12h\n\x0fStreamRunEvents\x12(.scenarist.run.v1.StreamRunEventsRequest\x1a).scenarist.run.v1.StreamRunEventsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scenarist.run.v1.run_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STARTRUNREQUEST']._serialized_start=115
-  _globals['_STARTRUNREQUEST']._serialized_end=219
-  _globals['_STARTRUNRESPONSE']._serialized_start=221
-  _globals['_STARTRUNRESPONSE']._serialized_end=275
-  _globals['_GETRUNREQUEST']._serialized_start=277
-  _globals['_GETRUNREQUEST']._serialized_end=308
-  _globals['_GETRUNRESPONSE']._serialized_start=310
-  _globals['_GETRUNRESPONSE']._serialized_end=362
-  _globals['_LISTRUNSREQUEST']._serialized_start=364
-  _globals['_LISTRUNSREQUEST']._serialized_end=488
-  _globals['_LISTRUNSRESPONSE']._serialized_start=490
-  _globals['_LISTRUNSRESPONSE']._serialized_end=570
-  _globals['_CANCELRUNREQUEST']._serialized_start=572
-  _globals['_CANCELRUNREQUEST']._serialized_end=606
-  _globals['_CANCELRUNRESPONSE']._serialized_start=608
-  _globals['_CANCELRUNRESPONSE']._serialized_end=663
-  _globals['_STREAMRUNEVENTSREQUEST']._serialized_start=665
-  _globals['_STREAMRUNEVENTSREQUEST']._serialized_end=705
-  _globals['_STREAMRUNEVENTSRESPONSE']._serialized_start=707
-  _globals['_STREAMRUNEVENTSRESPONSE']._serialized_end=775
-  _globals['_RUNSERVICE']._serialized_start=778
-  _globals['_RUNSERVICE']._serialized_end=1225
+  _globals['_STARTRUNREQUEST']._serialized_start=116
+  _globals['_STARTRUNREQUEST']._serialized_end=269
+  _globals['_STARTRUNRESPONSE']._serialized_start=271
+  _globals['_STARTRUNRESPONSE']._serialized_end=325
+  _globals['_GETRUNREQUEST']._serialized_start=327
+  _globals['_GETRUNREQUEST']._serialized_end=358
+  _globals['_GETRUNRESPONSE']._serialized_start=360
+  _globals['_GETRUNRESPONSE']._serialized_end=412
+  _globals['_LISTRUNSREQUEST']._serialized_start=414
+  _globals['_LISTRUNSREQUEST']._serialized_end=538
+  _globals['_LISTRUNSRESPONSE']._serialized_start=540
+  _globals['_LISTRUNSRESPONSE']._serialized_end=620
+  _globals['_CANCELRUNREQUEST']._serialized_start=622
+  _globals['_CANCELRUNREQUEST']._serialized_end=656
+  _globals['_CANCELRUNRESPONSE']._serialized_start=658
+  _globals['_CANCELRUNRESPONSE']._serialized_end=713
+  _globals['_STREAMRUNEVENTSREQUEST']._serialized_start=715
+  _globals['_STREAMRUNEVENTSREQUEST']._serialized_end=755
+  _globals['_STREAMRUNEVENTSRESPONSE']._serialized_start=757
+  _globals['_STREAMRUNEVENTSRESPONSE']._serialized_end=825
+  _globals['_RUNSERVICE']._serialized_start=828
+  _globals['_RUNSERVICE']._serialized_end=1275
 # @@protoc_insertion_point(module_scope)

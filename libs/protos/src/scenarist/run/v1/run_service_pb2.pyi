@@ -30,6 +30,7 @@ class StartRunRequest(message.Message):
     INPUT_FIELD_NUMBER: builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: builtins.int
     SCENARIO_VERSION_FIELD_NUMBER: builtins.int
+    SOURCE_FIELD_NUMBER: builtins.int
     scenario_id: builtins.str
     """The scenario to run."""
     input: builtins.str
@@ -38,6 +39,10 @@ class StartRunRequest(message.Message):
     """Optional deduplication key, scoped to the scenario (see RunRequested.idempotency_key)."""
     scenario_version: builtins.int
     """The version to run; 0 means the latest."""
+    source: run_pb2.TriggerSource.ValueType
+    """What starts the run: TRIGGER_SOURCE_MANUAL ("Run once" from the studio or the CLI) or
+    TRIGGER_SOURCE_API; unspecified means API. Other sources are INVALID_ARGUMENT.
+    """
     def __init__(
         self,
         *,
@@ -45,10 +50,11 @@ class StartRunRequest(message.Message):
         input: builtins.str = ...,
         idempotency_key: builtins.str = ...,
         scenario_version: builtins.int = ...,
+        source: run_pb2.TriggerSource.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = typing.Literal["idempotency_key", b"idempotency_key", "input", b"input", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = typing.Literal["idempotency_key", b"idempotency_key", "input", b"input", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -74,7 +74,8 @@ class RunServiceServicer:
 
     def StartRun(self, request, context):
         """StartRun requests a run of a scenario (active or not) with the given input and returns it
-        queued. With an idempotency key already used for this scenario it returns the earlier run.
+        queued (the run exists at once: GetRun and StreamRunEvents find it). With an idempotency key
+        already used for this scenario it returns the earlier run.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -97,7 +98,8 @@ class RunServiceServicer:
     def CancelRun(self, request, context):
         """CancelRun stops a live run: no new tasks are dispatched and results still arriving are
         ignored. Cancelling a cancelled run returns it unchanged; a run that finished otherwise is
-        FAILED_PRECONDITION.
+        FAILED_PRECONDITION. The run's orchestrator applies the cancellation; the call waits a few
+        seconds for it and returns the run as it then is.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -39,7 +39,8 @@ class RunServiceStub:
     def __new__(cls, channel: aio.Channel) -> RunServiceAsyncStub: ...
     StartRun: grpc.UnaryUnaryMultiCallable[run_service_pb2.StartRunRequest, run_service_pb2.StartRunResponse]
     """StartRun requests a run of a scenario (active or not) with the given input and returns it
-    queued. With an idempotency key already used for this scenario it returns the earlier run.
+    queued (the run exists at once: GetRun and StreamRunEvents find it). With an idempotency key
+    already used for this scenario it returns the earlier run.
     """
     GetRun: grpc.UnaryUnaryMultiCallable[run_service_pb2.GetRunRequest, run_service_pb2.GetRunResponse]
     """GetRun returns a run's current state."""
@@ -48,7 +49,8 @@ class RunServiceStub:
     CancelRun: grpc.UnaryUnaryMultiCallable[run_service_pb2.CancelRunRequest, run_service_pb2.CancelRunResponse]
     """CancelRun stops a live run: no new tasks are dispatched and results still arriving are
     ignored. Cancelling a cancelled run returns it unchanged; a run that finished otherwise is
-    FAILED_PRECONDITION.
+    FAILED_PRECONDITION. The run's orchestrator applies the cancellation; the call waits a few
+    seconds for it and returns the run as it then is.
     """
     StreamRunEvents: grpc.UnaryStreamMultiCallable[run_service_pb2.StreamRunEventsRequest, run_service_pb2.StreamRunEventsResponse]
     """StreamRunEvents follows a run until it ends. The first message always reflects the run's
@@ -67,7 +69,8 @@ class RunServiceAsyncStub(RunServiceStub):
     def __init__(self, channel: aio.Channel) -> None: ...
     StartRun: aio.UnaryUnaryMultiCallable[run_service_pb2.StartRunRequest, run_service_pb2.StartRunResponse]  # type: ignore[assignment]
     """StartRun requests a run of a scenario (active or not) with the given input and returns it
-    queued. With an idempotency key already used for this scenario it returns the earlier run.
+    queued (the run exists at once: GetRun and StreamRunEvents find it). With an idempotency key
+    already used for this scenario it returns the earlier run.
     """
     GetRun: aio.UnaryUnaryMultiCallable[run_service_pb2.GetRunRequest, run_service_pb2.GetRunResponse]  # type: ignore[assignment]
     """GetRun returns a run's current state."""
@@ -76,7 +79,8 @@ class RunServiceAsyncStub(RunServiceStub):
     CancelRun: aio.UnaryUnaryMultiCallable[run_service_pb2.CancelRunRequest, run_service_pb2.CancelRunResponse]  # type: ignore[assignment]
     """CancelRun stops a live run: no new tasks are dispatched and results still arriving are
     ignored. Cancelling a cancelled run returns it unchanged; a run that finished otherwise is
-    FAILED_PRECONDITION.
+    FAILED_PRECONDITION. The run's orchestrator applies the cancellation; the call waits a few
+    seconds for it and returns the run as it then is.
     """
     StreamRunEvents: aio.UnaryStreamMultiCallable[run_service_pb2.StreamRunEventsRequest, run_service_pb2.StreamRunEventsResponse]  # type: ignore[assignment]
     """StreamRunEvents follows a run until it ends. The first message always reflects the run's
@@ -98,7 +102,8 @@ class RunServiceServicer(metaclass=abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> typing.Union[run_service_pb2.StartRunResponse, abc.Awaitable[run_service_pb2.StartRunResponse]]:
         """StartRun requests a run of a scenario (active or not) with the given input and returns it
-        queued. With an idempotency key already used for this scenario it returns the earlier run.
+        queued (the run exists at once: GetRun and StreamRunEvents find it). With an idempotency key
+        already used for this scenario it returns the earlier run.
         """
 
     @abc_1.abstractmethod
@@ -125,7 +130,8 @@ class RunServiceServicer(metaclass=abc_1.ABCMeta):
     ) -> typing.Union[run_service_pb2.CancelRunResponse, abc.Awaitable[run_service_pb2.CancelRunResponse]]:
         """CancelRun stops a live run: no new tasks are dispatched and results still arriving are
         ignored. Cancelling a cancelled run returns it unchanged; a run that finished otherwise is
-        FAILED_PRECONDITION.
+        FAILED_PRECONDITION. The run's orchestrator applies the cancellation; the call waits a few
+        seconds for it and returns the run as it then is.
         """
 
     @abc_1.abstractmethod

@@ -1,0 +1,276 @@
+"""Scenarist under test: started by the harness (standalone) or by `make up` (distributed),
+loaded with the benchmark scenarios through the CLI, exposed as `Endpoint`s.
+
+Standalone runs in a scratch directory (its `.scenarist/local.env` stays out of the repo's) on
+free ports, against a database of its own on the project's Postgres, dropped afterwards.
+Webhooks are created with `scenarist webhook create` when the CLI has it, else over gRPC with
+the same request, with the rate limit and body limit raised for the benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.n8n import free_port
+from bench.procs import Reaper, log, run_checked, spawn, stop_group, wait_for
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "bench" / "scenarios"
+CLI = REPO / ".venv" / "bin" / "scenarist"
+RUN_ROOT = REPO / ".scenarist" / "run"
+MAX_BODY_BYTES = 16 * 1024 * 1024
+RATE_PER_MINUTE = 2_000_000_000  # the benchmark measures throughput, not the limiter
+
+
+@dataclass
+class Scenarist:
+    mode: str  # "standalone" | "distributed"
+    workdir: Path  # the CLI runs here and finds .scenarist/local.env in it or a parent
+    http_url: str
+    roots_fn: Any = None
+    env: dict[str, str] = field(default_factory=dict)
+    hooks: dict[str, str] = field(default_factory=dict)  # workload -> "/hooks/<token>"
+
+    def roots(self) -> list[int]:
+        return list(self.roots_fn()) if self.roots_fn else []
+
+    def cli(self, *args: str, timeout_s: float = 120.0) -> Any:
+        out = run_checked(
+            [str(CLI), *args], env=self.env or None, timeout_s=timeout_s, cwd=self.workdir
+        )
+        return json.loads(out) if out.strip() else {}
+
+    def apply(self, workload: str, document: Path) -> str:
+        applied = self.cli("scenario", "apply", str(document))
+        scenario_id = str(applied["id"])
+        self.cli("scenario", "activate", scenario_id)
+        self.hooks[workload] = self.create_webhook(scenario_id, f"bench {workload}")
+        log(f"scenarist {self.mode}: {workload} = scenario {scenario_id}, {self.hooks[workload]}")
+        return scenario_id
+
+    def create_webhook(self, scenario_id: str, name: str) -> str:
+        if _cli_has_webhooks():
+            created = self.cli(
+                "webhook",
+                "create",
+                scenario_id,
+                "--name",
+                name,
+                "--max-body-bytes",
+                str(MAX_BODY_BYTES),
+                "--rate-per-minute",
+                str(RATE_PER_MINUTE),
+            )
+            return _url_path(created)
+        return _create_webhook_grpc(self.workdir, scenario_id, name)
+
+
+def _cli_has_webhooks() -> bool:
+    probe = subprocess.run(  # noqa: S603 — fixed argv, no shell
+        [str(CLI), "webhook", "create", "--help"], capture_output=True, text=True, check=False
+    )
+    return probe.returncode == 0 and "--max-body-bytes" in probe.stdout
+
+
+def _url_path(document: Any) -> str:
+    """`/hooks/<token>` from whatever shape the CLI prints (url_path, urlPath or url)."""
+    if isinstance(document, dict):
+        for key in ("url_path", "urlPath", "url"):
+            value = document.get(key)
+            if isinstance(value, str) and "/hooks/" in value:
+                return value[value.index("/hooks/") :]
+        for value in document.values():
+            found = _url_path(value)
+            if found:
+                return found
+    return ""
+
+
+def _create_webhook_grpc(workdir: Path, scenario_id: str, name: str) -> str:
+    import grpc  # noqa: PLC0415
+    from scenarist.trigger.v1 import (  # noqa: PLC0415 — only for the gRPC fallback
+        webhook_pb2,
+        webhook_service_pb2,
+        webhook_service_pb2_grpc,
+    )
+    from scenarist_cli.config import resolve  # noqa: PLC0415 — the CLI's own config lookup
+
+    previous = Path.cwd()
+    os.chdir(workdir)
+    try:
+        config = resolve(None, None)
+    finally:
+        os.chdir(previous)
+    with grpc.insecure_channel(config.server) as channel:
+        stub = webhook_service_pb2_grpc.WebhookServiceStub(channel)
+        response = stub.CreateWebhook(
+            webhook_service_pb2.CreateWebhookRequest(
+                scenario_id=scenario_id,
+                name=name,
+                auth=webhook_pb2.WEBHOOK_AUTH_NONE,
+                options=webhook_pb2.WebhookOptions(
+                    max_body_bytes=MAX_BODY_BYTES, rate_per_minute=RATE_PER_MINUTE
+                ),
+            ),
+            metadata=(("authorization", f"Bearer {config.token}"),),
+            timeout=30,
+        )
+    return str(response.webhook.url_path)
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 — loopback only
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _pidfile(path: Path) -> int | None:
+    try:
+        pid = int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if Path(f"/proc/{pid}").exists() else None
+
+
+def infra_pids() -> list[int]:
+    """Kafka, Postgres (the postmaster) and Redis of the project's run dir."""
+    pids = [_pidfile(RUN_ROOT / "kafka" / "kafka.pid"), _pidfile(RUN_ROOT / "redis" / "redis.pid")]
+    pids += [_pidfile(p) for p in (RUN_ROOT / "postgres").glob("data-*/postmaster.pid")]
+    return [pid for pid in pids if pid]
+
+
+def service_pids() -> list[int]:
+    pids = [_pidfile(p) for p in (RUN_ROOT / "services").glob("*.pid")]
+    return [pid for pid in pids if pid]
+
+
+def infra_running(component: str) -> bool:
+    status = subprocess.run(  # noqa: S603 — fixed argv, no shell
+        [str(REPO / "deploy" / "infra.sh"), "status"], capture_output=True, text=True, check=False
+    )
+    return any(
+        line.startswith(f"[{component}] running")
+        for line in (status.stdout + status.stderr).splitlines()
+    )
+
+
+def ensure_infra(component: str, reaper: Reaper) -> None:
+    """Start an infrastructure component unless it runs already (then it is not ours to stop)."""
+    if infra_running(component):
+        log(f"{component}: already running, reused and left running")
+        return
+    run_checked([str(REPO / "deploy" / "infra.sh"), "up", component], timeout_s=300.0)
+    reaper.defer(
+        f"infra {component}",
+        lambda: run_checked(
+            [str(REPO / "deploy" / "infra.sh"), "down", component], timeout_s=120.0
+        ),
+    )
+
+
+def infra_env() -> dict[str, str]:
+    out = run_checked([str(REPO / "deploy" / "infra.sh"), "env"])
+    env = {}
+    for line in out.splitlines():
+        if line.startswith("export "):
+            key, _, value = line[len("export ") :].partition("=")
+            env[key] = value.strip().strip("'\"")
+    return env
+
+
+def _database(admin_dsn: str, name: str, action: str) -> None:
+    code = (
+        "import asyncio, asyncpg, sys\n"
+        "async def main():\n"
+        "    c = await asyncpg.connect(sys.argv[1])\n"
+        "    try:\n"
+        f"        await c.execute('{action} DATABASE \"' + sys.argv[2] + '\"')\n"
+        "    finally:\n"
+        "        await c.close()\n"
+        "asyncio.run(main())\n"
+    )
+    run_checked([sys.executable, "-c", code, admin_dsn, name], timeout_s=60.0)
+
+
+def start_standalone(reaper: Reaper) -> Scenarist:
+    ensure_infra("postgres", reaper)
+    admin_dsn = infra_env()["SCENARIST_POSTGRES_DSN"]
+    database = f"scenarist_bench_{os.getpid()}"
+    _database(admin_dsn, database, "CREATE")
+    reaper.defer("bench database", lambda: _database(admin_dsn, database, "DROP"))
+    workdir = Path(tempfile.mkdtemp(prefix="scenarist-bench-standalone-"))
+    reaper.defer("standalone workdir", lambda: shutil.rmtree(workdir, ignore_errors=True))
+    (workdir / "examples").symlink_to(REPO / "examples")  # the demo it loads at start
+    http_port, grpc_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCENARIST_")}
+    env.update(
+        SCENARIST_POSTGRES_DSN=admin_dsn.rsplit("/", 1)[0] + "/" + database,
+        SCENARIST_HTTP_PORT=str(http_port),
+        SCENARIST_GRPC_PORT=str(grpc_port),
+        SCENARIST_LOG_LEVEL="WARNING",
+    )
+    process = spawn(
+        [str(CLI), "standalone", "--http-port", str(http_port), "--grpc-port", str(grpc_port)],
+        env=env,
+        cwd=workdir,
+        log_path=REPO / ".bench" / "standalone.log",
+    )
+    reaper.defer("standalone", lambda: stop_group(process, "scenarist standalone", 40.0))
+    local_env = workdir / ".scenarist" / "local.env"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"scenarist standalone exited {process.returncode}; see .bench/standalone.log"
+            )
+        return local_env.is_file() and _http_ok(f"http://127.0.0.1:{http_port}/readyz")
+
+    wait_for(ready, "scenarist standalone readiness", timeout_s=180.0)
+    log(f"scenarist standalone ready on 127.0.0.1:{http_port} (pid {process.pid})")
+    cli_env = {k: v for k, v in os.environ.items() if not k.startswith("SCENARIST_")}
+    return Scenarist(
+        "standalone",
+        workdir,
+        f"http://127.0.0.1:{http_port}",
+        roots_fn=lambda: [process.pid],
+        env=cli_env,
+    )
+
+
+def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
+    """`make up` (infrastructure plus every service, `executors` executors)."""
+    for component in ("postgres", "kafka", "redis"):
+        ensure_infra(component, reaper)
+    env = dict(os.environ, SCENARIST_EXECUTORS=str(executors))
+    run_checked([str(REPO / "deploy" / "services.sh"), "up"], env=env, timeout_s=300.0)
+    reaper.defer(
+        "services",
+        lambda: run_checked([str(REPO / "deploy" / "services.sh"), "down"], timeout_s=180.0),
+    )
+    wait_for(lambda: _http_ok("http://127.0.0.1:8080/readyz"), "trigger readiness", 120.0)
+    cli_env = {k: v for k, v in os.environ.items() if not k.startswith("SCENARIST_")}
+    return Scenarist(
+        "distributed",
+        REPO,
+        "http://127.0.0.1:8080",
+        roots_fn=lambda: service_pids() + infra_pids(),
+        env=cli_env,
+    )
+
+
+def restart_executors(count: int) -> None:
+    """Workload 4: the same system with `count` executors (services down, then up)."""
+    run_checked([str(REPO / "deploy" / "services.sh"), "down"], timeout_s=180.0)
+    env = dict(os.environ, SCENARIST_EXECUTORS=str(count))
+    run_checked([str(REPO / "deploy" / "services.sh"), "up"], env=env, timeout_s=300.0)

@@ -1,0 +1,126 @@
+"""Scenarist-only workloads: 2 (async ingress and drain), 4 (fan-out over executors) and
+5 (a 10 MB body through three modules)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import orjson
+
+from bench.loadgen import Target, run_fast, run_point, single_request
+from bench.procs import Reaper, log, read_ready_port, spawn, stop_group, wait_for
+from bench.procstat import TreeMeter, peak_rss_by_name, process_tree
+from bench.scenarist_side import Scenarist, restart_executors
+from bench.workloads import PAYLOAD_W1
+
+W5_TARGET_BYTES = 10 * 1024 * 1024
+W4_ITEMS = 1000
+W4_EXECUTORS = (1, 2, 4, 8)
+
+
+def _accepted(status: int, body: bytes) -> bool:
+    return status == 202
+
+
+def _target(scenarist: Scenarist, workload: str, body: bytes, check: Any) -> Target:
+    host, port = scenarist.http_url.rsplit("/", 1)[-1].rsplit(":", 1)
+    return Target(host, int(port), scenarist.hooks[workload], body, check)
+
+
+def _open_runs(scenarist: Scenarist, scenario_id: str) -> int:
+    listed = scenarist.cli(
+        "run", "list", "--scenario", scenario_id, "--status", "queued", "--status", "running",
+        timeout_s=120.0,
+    )  # fmt: skip
+    return len(listed.get("runs", []))
+
+
+def async_ingress(
+    scenarist: Scenarist, scenario_id: str, duration_s: float, concurrency: int = 64
+) -> dict[str, Any]:
+    """Workload 2: 202s per second at `concurrency`, then how long until every run finished."""
+    target = _target(scenarist, "w2", PAYLOAD_W1, _accepted)
+    meter = TreeMeter(scenarist.roots())
+    point = run_fast(run_point(target, concurrency, duration_s, warmup_s=0.0, meter=meter))
+    ingress_done = time.monotonic()
+    drained = True
+    try:
+        wait_for(lambda: _open_runs(scenarist, scenario_id) == 0, "queued runs", 180.0, 1.0)
+    except TimeoutError:
+        drained = False
+    drain_s = time.monotonic() - ingress_done
+    summary = point.summary() | {"drain_s": round(drain_s, 1), "drained": drained}
+    log(
+        f"scenarist {scenarist.mode} w2: {summary['runs_per_s']} accepted/s (c={concurrency}), "
+        f"all runs done {summary['drain_s']} s after the last 202"
+    )
+    return summary
+
+
+def big_body() -> bytes:
+    """A JSON body of about 10 MB: an array of small order-like records."""
+    record = {"sku": "sku-000000", "qty": 1, "note": "x" * 64, "price": 12.5}
+    one = len(orjson.dumps(record)) + 1
+    count = W5_TARGET_BYTES // one
+    return orjson.dumps({"records": [record] * count})
+
+
+def big_payload(scenarist: Scenarist, requests: int = 3) -> dict[str, Any]:
+    """Workload 5: the 10 MB body a few times in a row; latency and every process's peak RSS."""
+    body = big_body()
+    expected = len(orjson.loads(body)["records"])
+
+    def check(status: int, answer: bytes) -> bool:
+        return status == 200 and orjson.loads(answer).get("count") == expected
+
+    target = _target(scenarist, "w5", body, check)
+    latencies, failures = [], []
+    for _ in range(requests):
+        started = time.perf_counter()
+        status, answer = run_fast(single_request(target, timeout_s=120.0))
+        latencies.append(round((time.perf_counter() - started) * 1000, 1))
+        if not check(status, answer):
+            failures.append(f"HTTP {status}: {answer[:200]!r}")
+    rss = peak_rss_by_name(process_tree(scenarist.roots()))
+    largest = max(rss.values(), default=0)
+    result = {
+        "body_bytes": len(body),
+        "latencies_ms": latencies,
+        "failures": failures,
+        "peak_rss_by_process": rss,
+        "largest_peak_rss_over_body": round(largest / len(body), 2),
+    }
+    log(f"scenarist {scenarist.mode} w5: {latencies} ms, largest RSS {largest / 2**20:.0f} MiB")
+    return result
+
+
+def fan_out(scenarist: Scenarist, scenario_id: str, reaper: Reaper) -> dict[str, Any]:
+    """Workload 4 (distributed only): 1,000 HTTP calls to a 50 ms server with 1/2/4/8
+    executors; the run's wall time from `run start --wait`."""
+    slow = spawn([sys.executable, "-m", "bench.stub_server", "slow", "--delay-ms", "50"],
+                 stdout_pipe=True)  # fmt: skip
+    reaper.defer("slow server", lambda: stop_group(slow, "slow server"))
+    url = f"http://127.0.0.1:{read_ready_port(slow)}/item"
+    trigger = orjson.dumps({"url": url, "items": list(range(W4_ITEMS))}).decode()
+    results: dict[str, Any] = {}
+    for executors in W4_EXECUTORS:
+        restart_executors(executors)
+        started = time.monotonic()
+        run = scenarist.cli(
+            "run", "start", scenario_id, "--input", trigger, "--wait", "--timeout", "240",
+            timeout_s=300.0,
+        )  # fmt: skip
+        wall = time.monotonic() - started
+        results[f"executors_{executors}"] = {
+            "wall_s": round(wall, 2),
+            "calls_per_s": round(W4_ITEMS / wall, 1),
+            "status": run.get("status"),
+        }
+        log(f"scenarist w4 with {executors} executor(s): {wall:.1f} s, status {run.get('status')}")
+    base = results["executors_1"]["wall_s"]
+    for value in results.values():
+        value["speedup"] = round(base / value["wall_s"], 2) if value["wall_s"] else None
+    restart_executors(2)
+    return results

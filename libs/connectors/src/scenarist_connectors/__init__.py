@@ -1,0 +1,3 @@
+"""Built-in connectors."""
+
+from __future__ import annotations

@@ -1,0 +1,114 @@
+"""In-memory WebhookStore with the Postgres store's semantics (org scoping, unique token hash,
+newest-first keyset paging)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import uuid
+
+from scenarist_storage.errors import ConflictError, NotFoundError
+from scenarist_storage.memory._clock import Clock, clone, utc_now
+from scenarist_storage.models import Page
+from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
+from scenarist_storage.webhook_models import NewWebhook, WebhookAuthData, WebhookRecord
+
+
+class MemoryWebhookStore:
+    def __init__(self, clock: Clock = utc_now) -> None:
+        self._clock = clock
+        self._rows: dict[uuid.UUID, tuple[int, WebhookRecord]] = {}
+        self._by_token: dict[bytes, uuid.UUID] = {}
+        self._seq = itertools.count(1)
+
+    async def create(self, new: NewWebhook) -> WebhookRecord:
+        if new.id in self._rows or new.token_hash in self._by_token:
+            raise ConflictError("webhook id or token already exists")
+        record = WebhookRecord(
+            id=new.id,
+            org_id=new.org_id,
+            scenario_id=new.scenario_id,
+            name=new.name,
+            token_hash=new.token_hash,
+            sealed_token=new.sealed_token,
+            auth=new.auth,
+            options=clone(new.options),
+            created_at=self._clock(),
+            rotated_at=None,
+        )
+        self._rows[new.id] = (next(self._seq), record)
+        self._by_token[new.token_hash] = new.id
+        return clone(record)
+
+    def _owned(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> tuple[int, WebhookRecord]:
+        found = self._rows.get(webhook_id)
+        if found is None or found[1].org_id != org_id:
+            raise NotFoundError(f"webhook {webhook_id} not found")
+        return found
+
+    async def get(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> WebhookRecord | None:
+        found = self._rows.get(webhook_id)
+        return clone(found[1]) if found is not None and found[1].org_id == org_id else None
+
+    async def find_by_token_hash(self, token_hash: bytes) -> WebhookRecord | None:
+        webhook_id = self._by_token.get(token_hash)
+        return clone(self._rows[webhook_id][1]) if webhook_id is not None else None
+
+    async def list(
+        self,
+        org_id: uuid.UUID,
+        *,
+        scenario_id: uuid.UUID | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[WebhookRecord]:
+        check_page_size(page_size)
+        before = token_int(decode_token("webhooks", page_token, 1)[0]) if page_token else None
+        matches = sorted(
+            (
+                (seq, rec)
+                for seq, rec in self._rows.values()
+                if rec.org_id == org_id
+                and (scenario_id is None or rec.scenario_id == scenario_id)
+                and (before is None or seq < before)
+            ),
+            key=lambda item: -item[0],
+        )
+        page = matches[:page_size]
+        token = encode_token("webhooks", [page[-1][0]]) if len(matches) > page_size else None
+        return Page([clone(rec) for _, rec in page], token)
+
+    async def rotate(
+        self,
+        org_id: uuid.UUID,
+        webhook_id: uuid.UUID,
+        *,
+        token: tuple[bytes, bytes] | None = None,
+        auth: WebhookAuthData | None = None,
+    ) -> WebhookRecord:
+        seq, record = self._owned(org_id, webhook_id)
+        changes: dict[str, object] = {"rotated_at": self._clock()}
+        if token is not None:
+            if self._by_token.get(token[0], webhook_id) != webhook_id:
+                raise ConflictError("webhook token already exists")
+            del self._by_token[record.token_hash]
+            self._by_token[token[0]] = webhook_id
+            changes.update(token_hash=token[0], sealed_token=token[1])
+        if auth is not None:
+            changes["auth"] = auth
+        updated = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+        self._rows[webhook_id] = (seq, updated)
+        return clone(updated)
+
+    async def attach(
+        self, org_id: uuid.UUID, webhook_id: uuid.UUID, scenario_id: uuid.UUID | None
+    ) -> WebhookRecord:
+        seq, record = self._owned(org_id, webhook_id)
+        updated = dataclasses.replace(record, scenario_id=scenario_id)
+        self._rows[webhook_id] = (seq, updated)
+        return clone(updated)
+
+    async def delete(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> None:
+        _, record = self._owned(org_id, webhook_id)
+        del self._rows[webhook_id]
+        del self._by_token[record.token_hash]

@@ -1,0 +1,144 @@
+"""Between the Kafka payloads (StepLog, RunEvent), the stores' records and the LogService messages.
+
+A step is stored as its whole StepLog (proto JSON with field names) in the record's `data`, so
+GetRunLog returns exactly what the executor or orchestrator logged, including fields added to
+StepLog later, without a migration."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
+from scenarist.common.v1.error_pb2 import Error
+from scenarist.log.v1.log_service_pb2 import RunLogSummary
+from scenarist.run.v1.events_pb2 import RunEvent, RunEventType, StepLog
+from scenarist.run.v1.run_pb2 import RunStatus
+from scenarist_bus import envelope
+from scenarist_bus.envelope import DecodeError
+from scenarist_bus.port import Record
+from scenarist_storage.models import RunSummary, StepRecord
+
+from scenarist_log.rpc import timestamp
+
+_STATUS_PREFIX = "RUN_STATUS_"
+_FINAL_EVENTS = frozenset(
+    {RunEventType.RUN_EVENT_TYPE_FINISHED, RunEventType.RUN_EVENT_TYPE_CANCELLED}
+)
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise DecodeError(f"{what} {value!r} is not a UUID") from exc
+
+
+def _time(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def decode_step(record: Record) -> StepRecord:
+    """A logs.steps record as the step to store; DecodeError sends it to the DLQ."""
+    decoded = envelope.unwrap(record, accept=frozenset({envelope.STEP_LOGGED}))
+    step = envelope.payload_as(decoded, StepLog)
+    org = step.organization_id or decoded.envelope.organization_id
+    if not step.task_id:
+        raise DecodeError("step without task_id")
+    if step.HasField("started_at"):
+        started = _time(step.started_at)
+    elif decoded.envelope.HasField("occurred_at"):
+        started = _time(decoded.envelope.occurred_at)
+    else:
+        raise DecodeError("step without started_at")
+    return StepRecord(
+        org_id=_uuid(org, "organization_id"),
+        run_id=_uuid(step.run_id or decoded.envelope.run_id, "run_id"),
+        task_id=step.task_id,
+        attempt=step.attempt,
+        module_id=str(step.module_id),
+        status="error" if step.HasField("error") else "success",
+        started_at=started,
+        finished_at=_time(step.finished_at) if step.HasField("finished_at") else None,
+        data=json_format.MessageToDict(step, preserving_proto_field_name=True),
+    )
+
+
+def step_message(record: StepRecord) -> StepLog:
+    """The stored StepLog; fields this version does not know are dropped, not fatal."""
+    return json_format.ParseDict(record.data, StepLog(), ignore_unknown_fields=True)
+
+
+def decode_run_event(record: Record) -> RunSummary:
+    """A runs.events record as the run summary it implies."""
+    decoded = envelope.unwrap(record, accept=frozenset({envelope.RUN_EVENT}))
+    event = envelope.payload_as(decoded, RunEvent)
+    if event.status == RunStatus.RUN_STATUS_UNSPECIFIED:
+        raise DecodeError("run event without status")
+    occurred = event.occurred_at if event.HasField("occurred_at") else decoded.envelope.occurred_at
+    at = _time(occurred)
+    final = event.type in _FINAL_EVENTS
+    return RunSummary(
+        org_id=_uuid(event.organization_id or decoded.envelope.organization_id, "organization_id"),
+        run_id=_uuid(event.run_id or decoded.envelope.run_id, "run_id"),
+        scenario_id=_uuid(event.scenario_id, "scenario_id"),
+        status=RunStatus.Name(event.status).removeprefix(_STATUS_PREFIX).lower(),
+        operations=event.operations,
+        started_at=at,
+        finished_at=at if final else None,
+        updated_at=at,
+        error=(
+            {"type": event.error.type, "message": event.error.message}
+            if event.HasField("error")
+            else None
+        ),
+        scenario_version=event.scenario_version,
+    )
+
+
+def collapse(summaries: Sequence[RunSummary]) -> list[RunSummary]:
+    """One summary per run for a batch: the newest event's state, started at the earliest event,
+    so a batch holding a whole run costs one write."""
+    newest: dict[uuid.UUID, RunSummary] = {}
+    earliest: dict[uuid.UUID, datetime] = {}
+    for summary in summaries:
+        current = newest.get(summary.run_id)
+        if current is None or summary.updated_at >= current.updated_at:
+            newest[summary.run_id] = summary
+        first = earliest.get(summary.run_id)
+        earliest[summary.run_id] = min(first, summary.started_at) if first else summary.started_at
+    return [_with_start(s, earliest[run_id]) for run_id, s in newest.items()]
+
+
+def _with_start(summary: RunSummary, started_at: datetime) -> RunSummary:
+    return dataclasses.replace(summary, started_at=started_at)
+
+
+def summary_message(summary: RunSummary) -> RunLogSummary:
+    status_name = _STATUS_PREFIX + summary.status.upper()
+    status = (
+        RunStatus.Value(status_name)
+        if status_name in RunStatus.keys()  # noqa: SIM118 - an enum wrapper, not a dict
+        else RunStatus.RUN_STATUS_UNSPECIFIED
+    )
+    message = RunLogSummary(
+        run_id=str(summary.run_id),
+        scenario_id=str(summary.scenario_id),
+        scenario_version=summary.scenario_version,
+        status=status,
+        operations=summary.operations,
+        started_at=timestamp(summary.started_at),
+    )
+    if summary.finished_at is not None:
+        message.finished_at.CopyFrom(timestamp(summary.finished_at))
+    if summary.error:
+        message.error.CopyFrom(
+            Error(
+                type=str(summary.error.get("type", "")),
+                message=str(summary.error.get("message", "")),
+            )
+        )
+    return message

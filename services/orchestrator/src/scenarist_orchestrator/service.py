@@ -1,0 +1,91 @@
+"""The orchestrator service: the run path's consumer loop plus the public gRPC API.
+
+It owns the `identity` and `orchestrator` schemas: scenarios, runs and the outbox, and the
+organizations and API tokens that authenticate every gRPC call of the process. What it offers the
+services and launcher in the same process travels through `host.shared`:
+
+- `"authenticator"`: the token authenticator the host's AuthInterceptor uses;
+- `"bootstrap_admin"`: `async (mint: bool = False) -> (org_id, owner token | None)`, i.e.
+  `bootstrap.ensure_bootstrap_admin` bound to this identity store (see there).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from scenarist.identity.v1 import organization_service_pb2_grpc, token_service_pb2_grpc
+from scenarist.run.v1 import run_service_pb2_grpc
+from scenarist.scenario.v1 import scenario_service_pb2_grpc
+from scenarist_runtime.host import ServiceHost
+from scenarist_runtime.lifecycle import Lifecycle
+from scenarist_storage.pg import PgIdentityStore, PgRunStore, PgScenarioStore
+
+from scenarist_orchestrator.api.organizations import OrganizationServicer
+from scenarist_orchestrator.api.runs import RunServicer
+from scenarist_orchestrator.api.scenarios import ScenarioServicer
+from scenarist_orchestrator.api.tokens import TokenServicer
+from scenarist_orchestrator.authenticator import CachingAuthenticator
+from scenarist_orchestrator.bootstrap import ensure_bootstrap_admin
+from scenarist_orchestrator.loop import OrchestratorLoop
+from scenarist_orchestrator.plans import PlanCache
+from scenarist_orchestrator.processor import RunProcessor
+
+log = logging.getLogger(__name__)
+
+AUTH_CACHE_SECONDS = 2.0
+
+
+async def _supervised(name: str, work: Coroutine[Any, Any, None], lifecycle: Lifecycle) -> None:
+    """Run `work`; if it crashes, stop the whole process rather than serve without it."""
+    try:
+        await work
+    except Exception:
+        log.exception("%s failed; stopping the service", name)
+        lifecycle.request_stop(f"{name} failed")
+        raise
+
+
+@dataclass
+class OrchestratorService:
+    name: str = "orchestrator"
+
+    async def start(self, host: ServiceHost) -> None:
+        identity = PgIdentityStore(host.pool)
+        scenarios = PgScenarioStore(host.pool)
+        runs = PgRunStore(host.pool)
+        authenticator = CachingAuthenticator(identity, ttl_seconds=AUTH_CACHE_SECONDS)
+        host.shared["authenticator"] = authenticator
+        host.shared["bootstrap_admin"] = functools.partial(ensure_bootstrap_admin, identity)
+
+        server = host.grpc_server
+        producer = await host.bus.producer()
+        scenario_service_pb2_grpc.add_ScenarioServiceServicer_to_server(
+            ScenarioServicer(scenarios), server
+        )
+        run_service_pb2_grpc.add_RunServiceServicer_to_server(
+            RunServicer(scenarios, runs, producer), server
+        )
+        organization_service_pb2_grpc.add_OrganizationServiceServicer_to_server(
+            OrganizationServicer(identity), server
+        )
+        token_service_pb2_grpc.add_TokenServiceServicer_to_server(
+            TokenServicer(identity, authenticator), server
+        )
+
+        async def postgres() -> object:
+            return await host.pool.fetchval("SELECT 1") == 1
+
+        host.lifecycle.health.add("postgres", postgres)
+        loop = OrchestratorLoop(host.bus, runs, RunProcessor(runs, PlanCache(scenarios)))
+        host.lifecycle.spawn(
+            _supervised("orchestrator loop", loop.run(host.lifecycle.stopping), host.lifecycle),
+            name="orchestrator loop",
+        )
+
+
+def build() -> OrchestratorService:
+    return OrchestratorService()

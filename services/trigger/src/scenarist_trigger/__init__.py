@@ -1,0 +1,3 @@
+"""Scenarist trigger service: public webhook ingress."""
+
+from __future__ import annotations

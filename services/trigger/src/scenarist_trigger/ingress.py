@@ -1,0 +1,222 @@
+"""`/hooks/{token}`: one request in, one durable RunRequested out, then the run's answer.
+
+Order matters: cheap refusals first (unknown URL, IP, rate), then the bounded body read,
+authentication (signatures need the exact bytes), parsing and validation. A 2xx is only sent
+after the bus acknowledged the request (Kafka acks=all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+from scenarist.run.v1.events_pb2 import RunEvent, RunRequested
+from scenarist.run.v1.run_pb2 import TRIGGER_SOURCE_WEBHOOK
+from scenarist_bus import envelope, topics
+from scenarist_bus.port import BusError, MessageTooLargeError, Producer
+from scenarist_observability.metrics import METRICS
+from scenarist_storage.errors import StorageError
+from scenarist_storage.ports import WebhookStore
+from scenarist_storage.webhook_models import WebhookRecord
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from scenarist_trigger import credentials, replies
+from scenarist_trigger.body import read_body
+from scenarist_trigger.bundle import build_bundle
+from scenarist_trigger.caller_auth import check_caller
+from scenarist_trigger.crypto import SecretBox
+from scenarist_trigger.guards import (
+    RateLimiter,
+    allowed,
+    client_address,
+    parse_networks,
+    retry_after_header,
+)
+from scenarist_trigger.options import WebhookOptions, from_json
+from scenarist_trigger.parsers import parse_body
+from scenarist_trigger.problems import Problem, not_found, problem_response, unavailable
+from scenarist_trigger.settings import TriggerSettings
+from scenarist_trigger.structure import validate
+from scenarist_trigger.waiter import ResponseWaiter
+
+log = logging.getLogger(__name__)
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+MAX_TOKEN_CHARS = 128
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass
+class Ingress:
+    store: WebhookStore
+    box: SecretBox
+    producer: Producer
+    waiter: ResponseWaiter
+    settings: TriggerSettings
+    limiter: RateLimiter
+    clock: Callable[[], float] = time.time
+
+    def routes(self) -> list[Route]:
+        return [Route("/hooks/{token}", self.endpoint, methods=METHODS, name="webhook")]
+
+    async def endpoint(self, request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            response = await self.handle(request)
+            METRICS.webhook_requests.labels("accepted", "none").inc()
+        except Problem as problem:
+            METRICS.webhook_requests.labels("refused", problem.slug).inc()
+            response = problem_response(problem)
+        METRICS.webhook_request_duration.observe(time.perf_counter() - started)
+        return response
+
+    async def handle(self, request: Request) -> Response:
+        record = await self._find(str(request.path_params.get("token", "")))
+        options = from_json(record.options)
+        self._check_network(request, options)
+        self._check_rate(record, options)
+        limit = options.max_body_bytes or self.settings.webhook_max_body_bytes
+        body = await read_body(request, limit)
+        check_caller(record, options, request.headers, body, box=self.box, clock=self.clock)
+        if record.scenario_id is None:
+            raise Problem(
+                410, "webhook-detached", "Webhook not attached", "no scenario uses this webhook"
+            )
+        trigger = self._bundle(request, body, options)
+        return await self._deliver(request, record, trigger)
+
+    async def _find(self, token: str) -> WebhookRecord:
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            raise not_found()
+        try:
+            record = await self.store.find_by_token_hash(credentials.token_hash(token))
+        except (StorageError, OSError) as exc:
+            log.warning("webhook lookup failed", exc_info=exc)
+            raise unavailable("the webhook store is unavailable; retry later") from None
+        if record is None:
+            raise not_found()
+        return record
+
+    def _check_network(self, request: Request, options: WebhookOptions) -> None:
+        networks = options.networks
+        if not networks:
+            return
+        peer = request.client.host if request.client else None
+        trusted = parse_networks(self.settings.webhook_trusted_proxies)
+        address = client_address(peer, request.headers.get("x-forwarded-for"), trusted)
+        if not allowed(address, networks):
+            raise Problem(
+                403, "ip-not-allowed", "Forbidden", "requests from this address are not allowed"
+            )
+
+    def _check_rate(self, record: WebhookRecord, options: WebhookOptions) -> None:
+        per_minute = options.rate_per_minute or self.settings.webhook_default_rate_per_minute
+        wait = self.limiter.acquire(str(record.id), per_minute)
+        if wait > 0:
+            raise Problem(
+                429,
+                "rate-limited",
+                "Too many requests",
+                f"this webhook accepts {per_minute} requests per minute",
+                headers={"Retry-After": retry_after_header(wait)},
+            )
+
+    def _bundle(self, request: Request, body: bytes, options: WebhookOptions) -> str:
+        parsed = parse_body(
+            body,
+            request.headers.get("content-type", ""),
+            json_passthrough=options.json_passthrough,
+            max_depth=self.settings.webhook_max_json_depth,
+        )
+        specs = options.specs
+        if specs:
+            errors = validate(specs, parsed.data, parsed.files)
+            if errors:
+                raise Problem(
+                    400,
+                    "data-structure-mismatch",
+                    "Body does not match the data structure",
+                    "; ".join(errors[:5]),
+                    errors=errors,
+                )
+        bundle = build_bundle(
+            parsed,
+            request.url.query,
+            request.headers.items(),
+            request.method,
+            pass_headers=options.pass_headers,
+            pass_method=options.pass_method,
+            secret_headers=options.api_key_headers,
+        )
+        return orjson.dumps(bundle).decode("utf-8")
+
+    async def _deliver(self, request: Request, record: WebhookRecord, trigger: str) -> Response:
+        key = request.headers.get("webhook-id") or request.headers.get("idempotency-key") or ""
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise Problem(
+                400,
+                "bad-idempotency-key",
+                "Bad request",
+                f"idempotency key longer than {MAX_IDEMPOTENCY_KEY} characters",
+            )
+        run_id, reply_to = str(uuid.uuid4()), str(uuid.uuid4())
+        message = RunRequested(
+            run_id=run_id,
+            organization_id=str(record.org_id),
+            scenario_id=str(record.scenario_id),
+            scenario_version=0,
+            trigger=trigger,
+            idempotency_key=key,
+            source=TRIGGER_SOURCE_WEBHOOK,
+            reply_to=reply_to,
+            source_ref=str(record.id),
+        )
+        message.requested_at.FromNanoseconds(time.time_ns())
+        # Registered before sending, so an answer that comes back very fast is not missed.
+        future = self.waiter.register(reply_to)
+        try:
+            await self._send(message)
+            return await self._await_reply(future, run_id)
+        finally:
+            self.waiter.discard(reply_to)
+
+    async def _send(self, message: RunRequested) -> None:
+        outgoing = envelope.wrap(
+            topics.RUNS_REQUESTED,
+            message,
+            event_type=envelope.RUN_REQUESTED,
+            run_id=message.run_id,
+            organization_id=message.organization_id,
+            source="trigger",
+        )
+        try:
+            await self.producer.send(outgoing)
+        except MessageTooLargeError:
+            raise Problem(
+                413,
+                "body-too-large",
+                "Payload too large",
+                "the request is too large to be queued",
+            ) from None
+        except BusError as exc:
+            log.warning("queueing a webhook request failed", exc_info=exc)
+            raise unavailable("the request could not be queued; retry later") from None
+
+    async def _await_reply(self, future: asyncio.Future[RunEvent], run_id: str) -> Response:
+        try:
+            event = await asyncio.wait_for(future, self.settings.webhook_response_timeout_seconds)
+        except TimeoutError:
+            return replies.queued(run_id)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            return replies.queued(run_id)  # the waiter stopped (shutdown): the run is queued
+        return replies.from_event(event, run_id)

@@ -1,0 +1,35 @@
+"""Trigger settings: the common service settings plus the webhook ingress knobs.
+
+Read from the environment like every other setting (``SCENARIST_PUBLIC_URL``,
+``SCENARIST_WEBHOOK_RESPONSE_TIMEOUT_SECONDS``, ...); the values the host was started with win.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from scenarist_runtime.settings import ServiceSettings, load_settings
+
+DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024  # Make's 5 MB payload limit
+
+
+class TriggerSettings(ServiceSettings):
+    # Base of the URLs shown to users; the ingress itself never trusts it.
+    public_url: str = "http://127.0.0.1:8080"
+    # base64 of 32 bytes: the AES-256-GCM key sealing URL tokens and signing secrets. When unset,
+    # standalone mode keeps a generated key in `webhook_key_file`; distributed mode refuses to
+    # start (replicas must share one key).
+    webhook_secret_key: SecretStr | None = None
+    webhook_key_file: str = "~/.scenarist/webhook-secret.key"
+    # How long a caller waits for a Webhook response module before getting 202 with the run id.
+    webhook_response_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    webhook_default_rate_per_minute: int = Field(default=1800, gt=0)  # Make: 300 per 10 s
+    webhook_max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    # Peers (CIDRs) whose X-Forwarded-For is believed; empty trusts nobody's.
+    webhook_trusted_proxies: list[str] = Field(default_factory=list)
+    webhook_max_json_depth: int = Field(default=64, gt=0, le=512)
+
+
+def trigger_settings(base: ServiceSettings) -> TriggerSettings:
+    if isinstance(base, TriggerSettings):
+        return base
+    return load_settings(TriggerSettings, overrides=dict(base))

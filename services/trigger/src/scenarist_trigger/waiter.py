@@ -1,0 +1,87 @@
+"""Callers waiting for their run's answer: one runs.events consumer per process resolves them.
+
+Every trigger replica joins its own, unique consumer group, so each sees every event and picks
+those whose reply_to it registered. A new group starts at the earliest offset (the bus port has
+no "latest"), so events older than the waiter are skipped by timestamp before decoding; none of
+them can match, reply_to values being fresh UUIDs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+
+from scenarist.run.v1.events_pb2 import RunEvent, RunEventType
+from scenarist_bus import envelope, topics
+from scenarist_bus.envelope import DecodeError
+from scenarist_bus.port import Bus, BusError, Consumer, Record
+
+log = logging.getLogger(__name__)
+
+_ENDS = (RunEventType.RUN_EVENT_TYPE_FINISHED, RunEventType.RUN_EVENT_TYPE_CANCELLED)
+_SKEW_MS = 60_000  # clock skew allowed between producers and this process
+
+
+class ResponseWaiter:
+    def __init__(self, bus: Bus, *, group_prefix: str = "scenarist-trigger-replies") -> None:
+        self._bus = bus
+        self._group = f"{group_prefix}-{uuid.uuid4().hex}"
+        self._waiting: dict[str, asyncio.Future[RunEvent]] = {}
+        self._consumer: Consumer | None = None
+        self._since_ms = int(time.time() * 1000) - _SKEW_MS
+
+    async def start(self) -> None:
+        self._consumer = self._bus.consumer(self._group, [topics.RUNS_EVENTS])
+        await self._consumer.start()
+
+    def register(self, reply_to: str) -> asyncio.Future[RunEvent]:
+        future: asyncio.Future[RunEvent] = asyncio.get_running_loop().create_future()
+        self._waiting[reply_to] = future
+        return future
+
+    def discard(self, reply_to: str) -> None:
+        future = self._waiting.pop(reply_to, None)
+        if future is not None and not future.done():
+            future.cancel()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            raise RuntimeError("ResponseWaiter.run before start")
+        try:
+            while not stopping.is_set():
+                try:
+                    records = await consumer.getmany(timeout_ms=500)
+                except BusError:
+                    log.exception("reading run events failed; retrying")
+                    await asyncio.sleep(1.0)
+                    continue
+                for record in records:
+                    self._offer(record)
+                if records:
+                    # Committing lets the in-process bus trim what every group has read.
+                    await consumer.commit(records)
+        finally:
+            await consumer.stop()
+            for reply_to in list(self._waiting):
+                self.discard(reply_to)
+
+    def _offer(self, record: Record) -> None:
+        if record.timestamp_ms < self._since_ms or not self._waiting:
+            return
+        try:
+            decoded = envelope.unwrap(record, accept=frozenset({envelope.RUN_EVENT}))
+            event = envelope.payload_as(decoded, RunEvent)
+        except DecodeError:
+            return  # not ours to dead-letter: the log service owns this topic's hygiene
+        if not event.reply_to or (not event.result and event.type not in _ENDS):
+            return
+        future = self._waiting.pop(event.reply_to, None)
+        if future is not None and not future.done():
+            future.set_result(event)
