@@ -50,7 +50,7 @@ test-unit: install
 test: install lint
 	$(VENV)/bin/python -m scenarist_engine.schema --check schemas/scenario.schema.json
 	$(VENV)/bin/python scripts/gen_protos.py --check
-	$(PYTEST) -q
+	scripts/with_test_infra.sh $(PYTEST) -q
 
 schema: install
 	$(VENV)/bin/python -m scenarist_engine.schema schemas/scenario.schema.json
@@ -61,8 +61,6 @@ proto: install
 up: install
 	deploy/infra.sh up all
 	deploy/services.sh up
-	@echo
-	@cat .scenarist/local.env 2>/dev/null || true
 
 down:
 	-deploy/services.sh down

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Scenarist's five services as separate processes on loopback (distributed mode, `make up`).
 #
-#   services.sh up      start orchestrator, trigger, log, connector-gateway and N executors
-#                       (SCENARIST_EXECUTORS, default 2); prints where everything listens
-#   services.sh down    stop them (SIGTERM, drain, then SIGKILL after the timeout)
-#   services.sh status  one line per process
+#   services.sh up             migrate, create topics, start orchestrator, trigger, log,
+#                              connector-gateway and N executors (SCENARIST_EXECUTORS, default 2),
+#                              write the CLI's local.env and print where everything listens
+#   services.sh start NAME...  start these processes only (infrastructure already prepared), e.g.
+#                              a new orchestrator after one was killed: `start orchestrator`
+#   services.sh down           stop them all (SIGTERM, drain, SIGKILL after 40 s)
+#   services.sh status         one line per process
+#   services.sh list           "name module http_port grpc_port" per process
 #
-# Needs the infrastructure (deploy/infra.sh up) and a bootstrap token written by the
-# orchestrator to ${RUN_ROOT}/services/bootstrap.env. Logs: ${RUN_ROOT}/services/<name>.log.
+# Needs the infrastructure (deploy/infra.sh up). State in ${RUN_ROOT}/services: <name>.pid,
+# <name>.log, keys.env (the secret keys, generated once, mode 600) and bootstrap.env (the owner
+# token the first orchestrator writes). Ports (loopback) can be moved with
+# SCENARIST_{ORCHESTRATOR,TRIGGER,LOG,GATEWAY}_{HTTP,GRPC}_PORT and SCENARIST_EXECUTOR_HTTP_PORT_BASE
+# (executor i listens on base + i), so test sessions never collide with a developer's `make up`.
 set -euo pipefail
 export LOG_TAG=services
 # shellcheck source=lib.sh
@@ -16,69 +23,186 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 SVC_DIR="${RUN_ROOT}/services"
 PY="${REPO_DIR}/.venv/bin/python"
 EXECUTORS="${SCENARIST_EXECUTORS:-2}"
+LOCAL_ENV="${SCENARIST_LOCAL_ENV:-${REPO_DIR}/.scenarist/local.env}"
+KEYS_FILE="${SVC_DIR}/keys.env"
+BOOTSTRAP_FILE="${SVC_DIR}/bootstrap.env"
+START_TIMEOUT="${SCENARIST_SERVICES_START_TIMEOUT:-90}"
 
-# name module http_port grpc_port
-PROCESSES=(
-  "orchestrator scenarist_orchestrator 18081 50051"
-  "log scenarist_log 18083 50053"
-  "connector_gateway scenarist_connector_gateway 18084 50054"
-  "trigger scenarist_trigger 8080 50052"
-)
+ORCH_GRPC="${SCENARIST_ORCHESTRATOR_GRPC_PORT:-50051}"
+TRIGGER_HTTP="${SCENARIST_TRIGGER_HTTP_PORT:-8080}"
+PUBLIC_URL="http://127.0.0.1:${TRIGGER_HTTP}"
 
+# name module http_port grpc_port (gRPC 0: a free port; executors serve no gRPC API)
 process_list() {
-  printf '%s\n' "${PROCESSES[@]}"
-  local i
+  printf '%s\n' \
+    "orchestrator scenarist_orchestrator ${SCENARIST_ORCHESTRATOR_HTTP_PORT:-18081} ${ORCH_GRPC}" \
+    "trigger scenarist_trigger ${TRIGGER_HTTP} ${SCENARIST_TRIGGER_GRPC_PORT:-50052}" \
+    "log scenarist_log ${SCENARIST_LOG_HTTP_PORT:-18083} ${SCENARIST_LOG_GRPC_PORT:-50053}" \
+    "connector_gateway scenarist_connector_gateway ${SCENARIST_GATEWAY_HTTP_PORT:-18084} ${SCENARIST_GATEWAY_GRPC_PORT:-50054}"
+  local i base="${SCENARIST_EXECUTOR_HTTP_PORT_BASE:-18090}"
   for ((i = 1; i <= EXECUTORS; i++)); do
-    printf 'executor-%d scenarist_executor %d 0\n' "${i}" $((18090 + i))
+    printf 'executor-%d scenarist_executor %d 0\n' "${i}" $((base + i))
   done
 }
 
-start_one() {
-  local name="$1" module="$2" http="$3" grpc="$4" pidfile log pid
+process_line() {
+  local line
+  while read -r line; do
+    if [[ "${line%% *}" == "$1" ]]; then
+      printf '%s\n' "${line}"
+      return 0
+    fi
+  done < <(process_list)
+  die "unknown process '$1' (see: services.sh list)"
+}
+
+# The keys that encrypt connection secrets and seal webhook URLs: generated once per run dir and
+# shared by every process (replicas must agree on them).
+ensure_keys() {
+  [[ -s "${KEYS_FILE}" ]] && return 0
+  local tmp="${KEYS_FILE}.$$.tmp"
+  (
+    umask 077
+    printf 'SCENARIST_SECRETS_KEY=%s\nSCENARIST_WEBHOOK_SECRET_KEY=%s\n' \
+      "$(head -c 32 /dev/urandom | base64)" "$(head -c 32 /dev/urandom | base64)" >"${tmp}"
+  )
+  mv -f "${tmp}" "${KEYS_FILE}"
+  log "generated secret keys in ${KEYS_FILE}"
+}
+
+infra_env() {
+  # shellcheck disable=SC1090
+  eval "$("${DEPLOY_DIR}/infra.sh" env)"
+  export SCENARIST_POSTGRES_DSN SCENARIST_KAFKA_BOOTSTRAP SCENARIST_REDIS_URL
+}
+
+# launch NAME MODULE HTTP GRPC: start one process in the background unless it already runs.
+launch() {
+  local name="$1" module="$2" http="$3" grpc="$4" pidfile pid
   pidfile="${SVC_DIR}/${name}.pid"
-  log="${SVC_DIR}/${name}.log"
   if pid="$(pidfile_alive "${pidfile}")"; then
     log "${name} already running (pid ${pid})"
     return 0
   fi
   (
+    set -a
+    # shellcheck disable=SC1090
+    source "${KEYS_FILE}"
+    set +a
     export SCENARIST_SERVICE_NAME="${name}" SCENARIST_MODE=distributed
     export SCENARIST_HTTP_PORT="${http}" SCENARIST_GRPC_PORT="${grpc}"
-    export SCENARIST_ORCHESTRATOR_TARGET=127.0.0.1:50051
-    export SCENARIST_BOOTSTRAP_FILE="${SVC_DIR}/bootstrap.env"
-    exec "${PY}" -m "${module}" >>"${log}" 2>&1
+    export SCENARIST_ORCHESTRATOR_TARGET="127.0.0.1:${ORCH_GRPC}"
+    export SCENARIST_PUBLIC_URL="${PUBLIC_URL}"
+    export SCENARIST_BOOTSTRAP_FILE="${BOOTSTRAP_FILE}"
+    # setsid: Ctrl-C in the terminal that ran `make up` must not reach the services.
+    exec setsid "${PY}" -m "${module}" >>"${SVC_DIR}/${name}.log" 2>&1 </dev/null
   ) &
   echo $! >"${pidfile}"
-  wait_for 60 "${name} readiness" curl -fsS "http://127.0.0.1:${http}/readyz" ||
-    die "${name} did not become ready; last log lines:
-$(tail -n 20 "${log}")"
-  log "${name} ready: http 127.0.0.1:${http}$([[ ${grpc} != 0 ]] && echo ", grpc 127.0.0.1:${grpc}")"
+}
+
+await_ready() {
+  local name="$1" http="$3"
+  wait_for "${START_TIMEOUT}" "${name} readiness" curl -fsS "http://127.0.0.1:${http}/readyz" ||
+    {
+      tail_log "${SVC_DIR}/${name}.log" 30
+      die "${name} did not become ready"
+    }
+}
+
+start_processes() {
+  mkdir -p "${SVC_DIR}"
+  ensure_keys
+  local line
+  local -a lines=()
+  for name in "$@"; do
+    lines+=("$(process_line "${name}")")
+  done
+  for line in "${lines[@]}"; do
+    # shellcheck disable=SC2086
+    launch ${line}
+  done
+  for line in "${lines[@]}"; do
+    # shellcheck disable=SC2086
+    await_ready ${line}
+  done
+}
+
+write_local_env() {
+  wait_for 30 "the bootstrap token in ${BOOTSTRAP_FILE}" test -s "${BOOTSTRAP_FILE}" ||
+    die "the orchestrator wrote no bootstrap token"
+  local token tmp
+  token="$(sed -n 's/^SCENARIST_TOKEN=//p' "${BOOTSTRAP_FILE}")"
+  [[ -n "${token}" ]] || die "no SCENARIST_TOKEN in ${BOOTSTRAP_FILE}"
+  mkdir -p "$(dirname "${LOCAL_ENV}")"
+  tmp="${LOCAL_ENV}.$$.tmp"
+  (
+    umask 077
+    printf '# Written by deploy/services.sh (make up). Read by the scenarist CLI.\n'
+    printf 'SCENARIST_SERVER=127.0.0.1:%s\nSCENARIST_TOKEN=%s\nSCENARIST_PUBLIC_URL=%s\n' \
+      "${ORCH_GRPC}" "${token}" "${PUBLIC_URL}"
+  ) >"${tmp}"
+  mv -f "${tmp}" "${LOCAL_ENV}"
+}
+
+print_summary() {
+  local line name module http grpc pid
+  printf '\nScenarist is up (distributed mode: one process per service).\n'
+  printf '  %-18s %-22s %-22s %s\n' process gRPC "http (/livez /readyz /metrics)" pid
+  while read -r name module http grpc; do
+    pid="$(pidfile_alive "${SVC_DIR}/${name}.pid" || echo '?')"
+    [[ "${grpc}" == 0 ]] && grpc=- || grpc="127.0.0.1:${grpc}"
+    printf '  %-18s %-22s %-22s %s\n' "${name}" "${grpc}" "127.0.0.1:${http}" "${pid}"
+  done < <(process_list)
+  printf '  webhooks: %s/hooks/<token>\n' "${PUBLIC_URL}"
+  printf '  Kafka %s   Postgres %s   Redis %s\n' "${SCENARIST_KAFKA_BOOTSTRAP}" \
+    "$(sed -E 's#//([^:]+):[^@]*@#//\1:***@#' <<<"${SCENARIST_POSTGRES_DSN}")" \
+    "${SCENARIST_REDIS_URL}"
+  printf '  logs: %s/<process>.log\n' "${SVC_DIR}"
+  printf '  CLI server and owner token: %s (try: .venv/bin/scenarist scenario list)\n' "${LOCAL_ENV}"
+  printf '  stop everything: make down\n\n'
 }
 
 cmd_up() {
   mkdir -p "${SVC_DIR}"
-  # shellcheck disable=SC1090
-  eval "$("${DEPLOY_DIR}/infra.sh" env)"
-  export SCENARIST_POSTGRES_DSN SCENARIST_KAFKA_BOOTSTRAP SCENARIST_REDIS_URL
+  infra_env
   "${PY}" -m scenarist_storage.migrate --all >&2
   "${PY}" -m scenarist_bus.topics create >&2
-  local line
-  while read -r line; do
-    # shellcheck disable=SC2086
-    start_one ${line}
-  done < <(process_list)
+  local -a names
+  mapfile -t names < <(process_list | awk '{print $1}')
+  start_processes "${names[@]}"
+  write_local_env
+  print_summary
+}
+
+cmd_start() {
+  [[ $# -gt 0 ]] || die "usage: services.sh start NAME..."
+  infra_env
+  start_processes "$@"
 }
 
 cmd_down() {
-  local line name pid rc=0
+  local pidfile name pid rc=0
+  local -a pids=() names=()
   [[ -d "${SVC_DIR}" ]] || return 0
+  # SIGTERM everyone first so they drain in parallel, then wait for each (bounded).
   for pidfile in "${SVC_DIR}"/*.pid; do
     [[ -e "${pidfile}" ]] || continue
     name="$(basename "${pidfile}" .pid)"
     if pid="$(pidfile_alive "${pidfile}")"; then
-      stop_pid "${pid}" "${name}" 40 || rc=1
+      log "stopping ${name} (pid ${pid}, SIGTERM)"
+      kill -s TERM "${pid}" 2>/dev/null || true
+      pids+=("${pid}")
+      names+=("${name}")
     fi
     rm -f "${pidfile}"
+  done
+  # Not stop_pid: a second SIGTERM would cut the drain short.
+  for i in "${!pids[@]}"; do
+    if ! wait_for 40 "${names[i]} (pid ${pids[i]}) to exit" pid_gone "${pids[i]}"; then
+      log "${names[i]} did not drain in 40s; sending SIGKILL"
+      kill -s KILL "${pids[i]}" 2>/dev/null || true
+      wait_for 10 "${names[i]} to die" pid_gone "${pids[i]}" || rc=1
+    fi
   done
   return "${rc}"
 }
@@ -97,9 +221,13 @@ cmd_status() {
   return "${rc}"
 }
 
-case "${1:-}" in
+cmd="${1:-}"
+shift || true
+case "${cmd}" in
 up) cmd_up ;;
+start) cmd_start "$@" ;;
 down) cmd_down ;;
 status) cmd_status ;;
-*) die "usage: services.sh up|down|status" ;;
+list) process_list ;;
+*) die "usage: services.sh up|start NAME...|down|status|list" ;;
 esac

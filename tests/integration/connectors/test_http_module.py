@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
 
 import pytest
 from scenarist_connector_sdk import (
@@ -56,8 +57,8 @@ async def runtime() -> AsyncIterator[ConnectorRuntime]:
 
 
 async def call(
-    rt: ConnectorRuntime, connection: dict[str, object] | None = None, **inputs: object
-) -> list[dict[str, object]]:
+    rt: ConnectorRuntime, connection: Mapping[str, Any] | None = None, **inputs: Any
+) -> list[dict[str, Any]]:
     return await rt.execute(
         "http:MakeRequest", inputs, connection, {"run_id": "r1", "module_id": 2}
     )
@@ -69,8 +70,8 @@ async def test_methods(runtime: ConnectorRuntime, server: FakeHttpServer, method
         runtime, url=f"{server.url}/echo", method=method, qs=[{"name": "a", "value": 1}]
     )
     assert out["statusCode"] == 200
-    assert out["data"]["method"] == method.upper()  # type: ignore[index]
-    assert out["data"]["query"] == {"a": ["1"]}  # type: ignore[index]
+    assert out["data"]["method"] == method.upper()
+    assert out["data"]["query"] == {"a": ["1"]}
 
 
 async def test_head_has_no_body(runtime: ConnectorRuntime, server: FakeHttpServer) -> None:
@@ -83,10 +84,10 @@ async def test_json_form_raw_and_multipart_bodies(
 ) -> None:
     url = f"{server.url}/echo"
     [out] = await call(runtime, url=url, method="post", bodyType="json", data={"x": [1, 2]})
-    assert out["data"]["body"] == '{"x":[1,2]}' or out["data"]["body"] == '{"x": [1, 2]}'  # type: ignore[index]
-    assert out["data"]["headers"]["content-type"] == "application/json"  # type: ignore[index]
+    assert out["data"]["body"] == '{"x":[1,2]}' or out["data"]["body"] == '{"x": [1, 2]}'
+    assert out["data"]["headers"]["content-type"] == "application/json"
     [out] = await call(runtime, url=url, method="post", bodyType="json", data='{"typed": true}')
-    assert out["data"]["body"] == '{"typed": true}'  # type: ignore[index]
+    assert out["data"]["body"] == '{"typed": true}'
     [out] = await call(
         runtime,
         url=url,
@@ -94,12 +95,12 @@ async def test_json_form_raw_and_multipart_bodies(
         bodyType="x_www_form_urlencoded",
         formFields=[{"name": "a", "value": "1 2"}, {"name": "b", "value": "&"}],
     )
-    assert out["data"]["body"] == "a=1+2&b=%26"  # type: ignore[index]
+    assert out["data"]["body"] == "a=1+2&b=%26"
     [out] = await call(
         runtime, url=url, method="put", bodyType="raw", contentType="text/csv", data="a,b\n1,2"
     )
-    assert out["data"]["body"] == "a,b\n1,2"  # type: ignore[index]
-    assert out["data"]["headers"]["content-type"] == "text/csv"  # type: ignore[index]
+    assert out["data"]["body"] == "a,b\n1,2"
+    assert out["data"]["headers"]["content-type"] == "text/csv"
     file = {
         "name": "upload",
         "fileName": "hi.txt",
@@ -114,7 +115,7 @@ async def test_json_form_raw_and_multipart_bodies(
         formFields=[{"name": "note", "value": "n"}],
         files=[file],
     )
-    body = out["data"]["body"]  # type: ignore[index]
+    body = out["data"]["body"]
     assert 'name="upload"; filename="hi.txt"' in body and "hello" in body and 'name="note"' in body
 
 
@@ -150,12 +151,12 @@ async def test_json_form_raw_and_multipart_bodies(
 async def test_static_auth_kinds(
     runtime: ConnectorRuntime,
     server: FakeHttpServer,
-    connection: dict[str, object],
+    connection: dict[str, Any],
     where: str,
     expected: tuple[str, object],
 ) -> None:
     [out] = await call(runtime, connection, url=f"{server.url}/echo")
-    seen = out["data"]["headers" if where == "header" else "query"]  # type: ignore[index]
+    seen = out["data"]["headers" if where == "header" else "query"]
     assert seen[expected[0]] == expected[1]
 
 
@@ -276,11 +277,11 @@ async def test_redirects_are_followed_and_rechecked(
     )
     server.route("GET", "/loop", lambda r: FakeResponse(302, {"Location": "/loop"}))
     [out] = await call(runtime, url=f"{server.url}/moved")
-    assert out["data"]["query"] == {"from": ["moved"]}  # type: ignore[index]
+    assert out["data"]["query"] == {"from": ["moved"]}
     [out] = await call(
         runtime, url=f"{server.url}/see-other", method="post", bodyType="json", data={"a": 1}
     )
-    assert out["data"]["method"] == "GET" and out["data"]["body"] == ""  # type: ignore[index]
+    assert out["data"]["method"] == "GET" and out["data"]["body"] == ""
     [out] = await call(runtime, url=f"{server.url}/moved", followRedirect=False)
     assert out["statusCode"] == 302
     for path in ("/to-metadata", "/to-mapped", "/to-loopback2"):
@@ -300,8 +301,8 @@ async def test_credentials_are_not_forwarded_to_another_origin(
         [out] = await call(
             runtime, conn, url=f"{server.url}/away", headers=[{"name": "Cookie", "value": "c=1"}]
         )
-    assert "authorization" not in out["data"]["headers"]  # type: ignore[index]
-    assert "cookie" not in out["data"]["headers"]  # type: ignore[index]
+    assert "authorization" not in out["data"]["headers"]
+    assert "cookie" not in out["data"]["headers"]
     assert server.requests[0].headers["authorization"] == f"Bearer {SECRET}"
 
 
@@ -324,7 +325,7 @@ async def test_native_pagination(runtime: ConnectorRuntime, server: FakeHttpServ
     def by_link(r: FakeRequest) -> FakeResponse:
         n = int(r.query.get("p", ["1"])[0])
         link = {"Link": f'</link?p={n + 1}>; rel="next"'} if n < 3 else {}
-        return FakeResponse.of_json([n], **link)
+        return FakeResponse.of_json([n], headers=link)
 
     for path, route in (
         ("/page", by_page),
@@ -336,7 +337,7 @@ async def test_native_pagination(runtime: ConnectorRuntime, server: FakeHttpServ
     pages = await call(
         runtime, url=f"{server.url}/page", pagination={"type": "page", "itemsPath": "items"}
     )
-    assert [p["data"]["items"] for p in pages] == [[0, 1, 2], [3, 4, 5], [6], []]  # type: ignore[index]
+    assert [p["data"]["items"] for p in pages] == [[0, 1, 2], [3, 4, 5], [6], []]
     pages = await call(
         runtime, url=f"{server.url}/offset", pagination={"type": "offset", "limit": 3}
     )
@@ -346,7 +347,7 @@ async def test_native_pagination(runtime: ConnectorRuntime, server: FakeHttpServ
         url=f"{server.url}/cursor",
         pagination={"type": "cursor", "cursorParam": "after", "cursorPath": "meta.next"},
     )
-    assert [p["data"]["data"] for p in pages] == [[0, 1, 2], [3, 4, 5], [6]]  # type: ignore[index]
+    assert [p["data"]["data"] for p in pages] == [[0, 1, 2], [3, 4, 5], [6]]
     pages = await call(runtime, url=f"{server.url}/link", pagination={"type": "link"})
     assert [p["data"] for p in pages] == [[1], [2], [3]]
     pages = await call(
@@ -403,7 +404,7 @@ async def test_binary_responses_are_base64_with_size(
         ),
     )
     [out] = await call(runtime, url=f"{server.url}/img")
-    assert base64.b64decode(out["data"]) == png  # type: ignore[arg-type]
+    assert base64.b64decode(out["data"]) == png
     assert out["fileSize"] == len(png) and out["fileName"] == "logo.png"
     assert out["contentType"] == "image/png"
 

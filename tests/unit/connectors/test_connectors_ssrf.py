@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from scenarist_connector_sdk import BlockedTargetError, NetPolicy, SafeHttpClient, errors
@@ -71,9 +73,9 @@ CORPUS = [
 
 
 @pytest.fixture
-async def client() -> SafeHttpClient:
+async def client() -> AsyncIterator[SafeHttpClient]:
     http = SafeHttpClient(AddressGuard(NetPolicy(), RESOLVER))
-    yield http  # type: ignore[misc]
+    yield http
     await http.aclose()
 
 

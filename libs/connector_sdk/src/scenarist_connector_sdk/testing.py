@@ -111,8 +111,10 @@ class FakeResponse:
     body: bytes = b""
 
     @classmethod
-    def of_json(cls, value: Any, status: int = 200, **headers: str) -> FakeResponse:
-        merged = {"Content-Type": "application/json", **headers}
+    def of_json(
+        cls, value: Any, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> FakeResponse:
+        merged = {"Content-Type": "application/json", **(headers or {})}
         return cls(status, merged, json.dumps(value).encode())
 
 
@@ -133,7 +135,9 @@ class FakeHttpServer:
         self.requests: list[FakeRequest] = []
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:

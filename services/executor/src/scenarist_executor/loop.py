@@ -7,6 +7,7 @@ import asyncio
 from scenarist_bus import topics
 from scenarist_bus.dlq import dead_letter
 from scenarist_bus.port import Bus, Consumer, Producer
+from scenarist_observability.metrics import METRICS
 
 from scenarist_executor.worker import TaskWorker
 
@@ -36,11 +37,15 @@ class ExecutorLoop:
         records = await self._consumer.getmany(self._poll_ms, self._batch_size)
         if not records:
             return 0
+        METRICS.bus_messages_consumed.labels(topics.TASKS_MODULE).inc(len(records))
+        METRICS.bus_batch_size.labels(topics.TASKS_MODULE).observe(len(records))
         output = await self._worker.handle(records)
         for record, reason in output.dead_letters:
             await dead_letter(self._producer, record, reason, error_type="invalid_message")
+            METRICS.dlq_messages.labels(record.topic, "invalid_message").inc()
         if output.results:
             await self._producer.send_batch(output.results)
+            METRICS.bus_messages_produced.labels(topics.TASKS_RESULTS).inc(len(output.results))
         await self._consumer.commit(records)
         return len(records)
 

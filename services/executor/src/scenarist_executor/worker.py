@@ -26,6 +26,7 @@ from scenarist_engine.machine.execution import run_module
 from scenarist_engine.machine.state import ErrorInfo
 from scenarist_engine.model import Module
 from scenarist_engine.modules import ModuleKind, kind_named
+from scenarist_observability.metrics import METRICS, label_value, module_kind_family
 
 SOURCE = "executor"
 Sleep = Callable[[float], Awaitable[None]]
@@ -71,6 +72,17 @@ class TaskWorker:
         wait = task.not_before - self._clock()
         if wait > 0:
             await self._sleep(wait)
+        family = module_kind_family(str(task.module.get("module", "")))
+        started = time.perf_counter()
+        METRICS.tasks_in_flight.inc()
+        try:
+            result = await self._execute(task)
+        finally:
+            METRICS.tasks_in_flight.dec()
+        _count(family, result, time.perf_counter() - started)
+        return result
+
+    async def _execute(self, task: ModuleTask) -> TaskResult:
         try:
             module = self._module(task)
         except ValueError as exc:
@@ -94,6 +106,14 @@ class TaskWorker:
             if len(self._modules) > self._module_cache_size:
                 self._modules.popitem(last=False)
         return module
+
+
+def _count(family: str, result: TaskResult, seconds: float) -> None:
+    outcome = "ok" if result.error is None else "error"
+    METRICS.tasks_executed.labels(family, outcome).inc()
+    METRICS.task_duration.labels(family).observe(seconds)
+    if result.error is not None:
+        METRICS.module_errors.labels(label_value(result.error.type)).inc()
 
 
 def _failure(task: ModuleTask, message: str) -> TaskResult:

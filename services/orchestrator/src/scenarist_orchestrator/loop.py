@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 
 from scenarist_bus import topics
 from scenarist_bus.dlq import dead_letter
-from scenarist_bus.port import Bus, Consumer, OutgoingMessage, Producer, TopicPartition
+from scenarist_bus.port import Bus, Consumer, OutgoingMessage, Producer, Record, TopicPartition
+from scenarist_observability.metrics import METRICS
 from scenarist_storage.ports import RunStore
 
 from scenarist_orchestrator.processor import RunProcessor
@@ -63,9 +65,11 @@ class OrchestratorLoop:
         if not records:
             await self.relay()
             return 0
+        _count_consumed(records)
         outcome = await self._processor.process(records, self._epoch)
         for record, reason in outcome.dead_letters:
             await dead_letter(self._producer, record, reason, error_type="invalid_message")
+            METRICS.dlq_messages.labels(record.topic, "invalid_message").inc()
         await self.relay()
         await self._consumer.commit(records)
         return len(records)
@@ -82,6 +86,8 @@ class OrchestratorLoop:
                 [OutgoingMessage(m.topic, m.value, m.key, m.headers) for m in claimed]
             )
             await self._runs.delete_outbox([m.id for m in claimed])
+            for topic, count in Counter(m.topic for m in claimed).items():
+                METRICS.bus_messages_produced.labels(topic).inc(count)
             published += len(claimed)
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -96,3 +102,9 @@ class OrchestratorLoop:
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
+
+
+def _count_consumed(records: list[Record]) -> None:
+    for topic, count in Counter(r.topic for r in records).items():
+        METRICS.bus_messages_consumed.labels(topic).inc(count)
+        METRICS.bus_batch_size.labels(topic).observe(count)

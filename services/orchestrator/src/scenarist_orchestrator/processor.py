@@ -36,6 +36,7 @@ from scenarist_engine.machine import (
     start_run,
     trigger_batches,
 )
+from scenarist_observability.metrics import METRICS
 from scenarist_storage.models import (
     RUN_STATUS_QUEUED,
     NewRun,
@@ -70,6 +71,12 @@ class LiveRun:
     outbox: list[OutboxMessage] = field(default_factory=list)
     started: bool = False
     cancelled: bool = False
+    source: str = "api"
+    # Metrics are counted once the batch's state write is accepted, so a fenced-off writer
+    # counts nothing: what happened since the last accepted write of this run.
+    unsaved_start: bool = False
+    unsaved_tasks: int = 0
+    saved_operations: int = 0
 
     @property
     def status(self) -> str:
@@ -180,6 +187,8 @@ class RunProcessor:
             new_run.org_id, new_run.scenario_id, new_run.version, plan, state, request.reply_to
         )
         live.started = True
+        live.unsaved_start = True
+        live.source = new_run.source
         self._live[request.run_id] = live
         self._collect(live, tasks, now)
         return live
@@ -217,6 +226,7 @@ class RunProcessor:
             return None
         plan, _ = await self._plans.get(org_id, record.scenario_id, record.version)
         live = LiveRun(org_id, record.scenario_id, record.version, plan, load_state(record.state))
+        live.saved_operations = live.state.operations
         self._live[run_id] = live
         return live
 
@@ -280,6 +290,7 @@ class RunProcessor:
             live.outbox.append(self._event(live, RunEventType.RUN_EVENT_TYPE_STARTED, now))
             live.started = False
         live.outbox.extend(messages.task_message(task, org, scenario) for task in tasks)
+        live.unsaved_tasks += len(tasks)
         confidential = live.plan.scenario.settings.confidential
         for operation in state.log:
             kind = live.plan.modules[operation.module_id].module
@@ -325,7 +336,27 @@ class RunProcessor:
         outcome.saved = await self._runs.save_states(writes, outbox)
         for rejected in outcome.saved.rejected:
             self._live.pop(str(rejected), None)  # another orchestrator owns it now
+        accepted = {str(run_id) for run_id in outcome.saved.accepted}
         for run_id, live in touched.items():
+            if run_id in accepted:
+                _count_saved(live)
             if live.cancelled or live.state.status is not RunStatus.RUNNING:
                 self._live.pop(run_id, None)
                 outcome.finished.append(uuid.UUID(run_id))
+
+
+def _count_saved(live: LiveRun) -> None:
+    """Metrics of what an accepted state write made true (a handful of increments per run)."""
+    state = live.state
+    if live.unsaved_start:
+        METRICS.runs_started.labels(live.source).inc()
+    if live.unsaved_tasks:
+        METRICS.tasks_dispatched.inc(live.unsaved_tasks)
+    if state.operations > live.saved_operations:
+        METRICS.operations.inc(state.operations - live.saved_operations)
+    if live.cancelled or state.status is not RunStatus.RUNNING:
+        METRICS.runs_finished.labels(live.status).inc()
+        if state.finished_at is not None:
+            METRICS.run_duration.observe(max(0.0, state.finished_at - state.execution.started_at))
+    live.unsaved_start, live.unsaved_tasks = False, 0
+    live.saved_operations = state.operations

@@ -7,6 +7,9 @@ services and launcher in the same process travels through `host.shared`:
 - `"authenticator"`: the token authenticator the host's AuthInterceptor uses;
 - `"bootstrap_admin"`: `async (mint: bool = False) -> (org_id, owner token | None)`, i.e.
   `bootstrap.ensure_bootstrap_admin` bound to this identity store (see there).
+
+With `SCENARIST_BOOTSTRAP_FILE` set (`make up`), a process that finds no such file mints an owner
+token and writes it there (see `bootstrap.write_bootstrap_file`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from scenarist.run.v1 import run_service_pb2_grpc
 from scenarist.scenario.v1 import scenario_service_pb2_grpc
 from scenarist_runtime.host import ServiceHost
 from scenarist_runtime.lifecycle import Lifecycle
+from scenarist_runtime.settings import ServiceSettings, load_settings
 from scenarist_storage.pg import PgIdentityStore, PgRunStore, PgScenarioStore
 
 from scenarist_orchestrator.api.organizations import OrganizationServicer
@@ -29,7 +33,7 @@ from scenarist_orchestrator.api.runs import RunServicer
 from scenarist_orchestrator.api.scenarios import ScenarioServicer
 from scenarist_orchestrator.api.tokens import TokenServicer
 from scenarist_orchestrator.authenticator import CachingAuthenticator
-from scenarist_orchestrator.bootstrap import ensure_bootstrap_admin
+from scenarist_orchestrator.bootstrap import ensure_bootstrap_admin, write_bootstrap_file
 from scenarist_orchestrator.loop import OrchestratorLoop
 from scenarist_orchestrator.plans import PlanCache
 from scenarist_orchestrator.processor import RunProcessor
@@ -37,6 +41,11 @@ from scenarist_orchestrator.processor import RunProcessor
 log = logging.getLogger(__name__)
 
 AUTH_CACHE_SECONDS = 2.0
+
+
+class OrchestratorSettings(ServiceSettings):
+    # Where `make up` wants the bootstrap owner token (env file, mode 600); unset: not written.
+    bootstrap_file: str | None = None
 
 
 async def _supervised(name: str, work: Coroutine[Any, Any, None], lifecycle: Lifecycle) -> None:
@@ -60,6 +69,9 @@ class OrchestratorService:
         authenticator = CachingAuthenticator(identity, ttl_seconds=AUTH_CACHE_SECONDS)
         host.shared["authenticator"] = authenticator
         host.shared["bootstrap_admin"] = functools.partial(ensure_bootstrap_admin, identity)
+        settings = load_settings(OrchestratorSettings, overrides=dict(host.settings))
+        if settings.bootstrap_file:
+            await write_bootstrap_file(identity, settings.bootstrap_file)
 
         server = host.grpc_server
         producer = await host.bus.producer()

@@ -129,7 +129,7 @@ class PgUserStore:
         )
         if row is None:
             return None
-        return SessionRecord(bytes(row["id_hash"]), row["user_id"], row["csr"], row["expires_at"])
+        return SessionRecord(bytes(row["id_hash"]), row["user_id"], row["csrf"], row["expires_at"])
 
     async def delete_session(self, id_hash: bytes) -> None:
         await self._pool.execute(self._q("DELETE FROM {s}.sessions WHERE id_hash = $1"), id_hash)

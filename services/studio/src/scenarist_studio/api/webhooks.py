@@ -33,8 +33,10 @@ class Rotation(BaseModel):
 
 
 def _with_url(ctx: Ctx, view: dict[str, Any]) -> dict[str, Any]:
-    if not view["url"]:
-        base = ctx.studio.options.hooks_base_url or str(ctx.request.base_url)
+    """The configured public base wins; else the trigger's own URL; else this server's."""
+    base = ctx.studio.options.hooks_base_url
+    if base or not view["url"]:
+        base = base or str(ctx.request.base_url)
         view["url"] = base.rstrip("/") + view["url_path"]
     return view
 

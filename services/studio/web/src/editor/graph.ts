@@ -86,8 +86,9 @@ export function toGraph(doc: ScenarioDoc): Graph {
   }
 
   addFlow(doc.flow, null, "next");
-  const detached = ((doc.metadata ?? {})["studio_detached"] ?? []) as ModuleDoc[];
-  detached.forEach((module) => addFlow([module], null, "next"));
+  // Modules not linked to the trigger yet, kept in the document's metadata between saves.
+  const detached = ((doc.metadata ?? {})["studio_detached"] ?? []) as ModuleDoc[][];
+  detached.forEach((flow) => addFlow(flow, null, "next"));
   const { studio_detached: _d, ...metadata } = doc.metadata ?? {};
   const graph: Graph = {
     name: doc.name,
@@ -154,7 +155,7 @@ export function toDocument(graph: Graph): ScenarioDoc {
   const starts = roots(graph).sort((a, b) => a.id - b.id);
   const [trigger, ...rest] = starts;
   const metadata: Record<string, unknown> = { ...graph.metadata };
-  if (rest.length) metadata["studio_detached"] = rest.map(withDesigner);
+  if (rest.length) metadata["studio_detached"] = rest.map((r) => flowFrom(graph, r.id, null));
   const doc: ScenarioDoc = {
     name: graph.name,
     settings: graph.settings,

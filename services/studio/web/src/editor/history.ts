@@ -16,7 +16,8 @@ type Action =
   | { type: "preview"; graph: Graph }
   | { type: "undo" }
   | { type: "redo" }
-  | { type: "reset"; graph: Graph };
+  | { type: "reset"; graph: Graph }
+  | { type: "saved" };
 
 const LIMIT = 100;
 
@@ -48,6 +49,8 @@ function reduce(state: State, action: Action): State {
     }
     case "reset":
       return { past: [], present: action.graph, future: [], dirty: false };
+    case "saved":
+      return { ...state, dirty: false };
   }
 }
 
@@ -63,5 +66,6 @@ export function useGraphHistory(initial: Graph) {
     undo: useCallback(() => dispatch({ type: "undo" }), []),
     redo: useCallback(() => dispatch({ type: "redo" }), []),
     reset: useCallback((graph: Graph) => dispatch({ type: "reset", graph }), []),
+    markSaved: useCallback(() => dispatch({ type: "saved" }), []),
   };
 }

@@ -36,7 +36,13 @@ class _RunEventTypeEnumTypeWrapper(enum_type_wrapper._EnumTypeWrapper[_RunEventT
     RUN_EVENT_TYPE_FINISHED: _RunEventType.ValueType  # 3
     """The run reached SUCCESS, WARNING or ERROR."""
     RUN_EVENT_TYPE_CANCELLED: _RunEventType.ValueType  # 4
-    """The run was cancelled."""
+    """The run was cancelled. A run refused because its scenario's queue is full is cancelled
+    at once, with error type "QueueFullError".
+    """
+    RUN_EVENT_TYPE_QUEUED: _RunEventType.ValueType  # 5
+    """The scenario is inactive: the run waits in the scenario's queue (status QUEUED) and starts
+    when the scenario is activated, as in Make.
+    """
 
 class RunEventType(_RunEventType, metaclass=_RunEventTypeEnumTypeWrapper):
     """RunEventType says what happened to a run."""
@@ -50,7 +56,13 @@ RUN_EVENT_TYPE_OPERATION: RunEventType.ValueType  # 2
 RUN_EVENT_TYPE_FINISHED: RunEventType.ValueType  # 3
 """The run reached SUCCESS, WARNING or ERROR."""
 RUN_EVENT_TYPE_CANCELLED: RunEventType.ValueType  # 4
-"""The run was cancelled."""
+"""The run was cancelled. A run refused because its scenario's queue is full is cancelled
+at once, with error type "QueueFullError".
+"""
+RUN_EVENT_TYPE_QUEUED: RunEventType.ValueType  # 5
+"""The scenario is inactive: the run waits in the scenario's queue (status QUEUED) and starts
+when the scenario is activated, as in Make.
+"""
 
 @typing.final
 class RunRequested(message.Message):

@@ -1,0 +1,35 @@
+// "Run once": start a manual run and poll the run and its log until it ended and its steps
+// stopped arriving (steps reach the log service asynchronously after the run's final event).
+
+import { api } from "../api";
+import { FINAL_STATUSES, type RunView, type StepView } from "../types";
+
+export interface RunResult {
+  run: RunView;
+  steps: StepView[];
+}
+
+const POLL_MS = 600;
+const SETTLE_POLLS = 3;
+const MAX_POLLS = 200;
+
+export async function fetchRun(runId: string): Promise<RunResult> {
+  return api<RunResult>("GET", `/runs/${runId}`);
+}
+
+export async function followRun(runId: string, onUpdate: (result: RunResult) => void, cancelled: () => boolean): Promise<RunResult> {
+  let last = await fetchRun(runId);
+  onUpdate(last);
+  let stable = 0;
+  for (let i = 0; i < MAX_POLLS && !cancelled(); i++) {
+    await new Promise((resolve) => window.setTimeout(resolve, POLL_MS));
+    const next = await fetchRun(runId);
+    const ended = FINAL_STATUSES.has(next.run.status);
+    stable = ended && next.steps.length === last.steps.length ? stable + 1 : 0;
+    last = next;
+    onUpdate(last);
+    if (ended && (stable >= SETTLE_POLLS || next.steps.length >= next.run.operations) && next.steps.length > 0) break;
+    if (ended && stable >= SETTLE_POLLS * 3) break;
+  }
+  return last;
+}

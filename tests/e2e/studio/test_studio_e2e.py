@@ -1,0 +1,93 @@
+"""The studio in Debian's Chromium against the whole platform in one process.
+
+A new user signs in and, by clicking and typing, builds webhook → set variables → router with
+two filtered routes → webhook responses; runs it once with a sample payload and checks every
+module's bundles; activates it, calls the webhook over HTTP and finds the run in the history.
+A viewer cannot edit; a stored-XSS payload renders as text. Screenshots land in
+tests/e2e/studio/artifacts/ (git-ignored). The browser part is flow.mjs (playwright-core with
+executablePath /usr/bin/chromium: nothing is downloaded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from scenarist_storage.models import Role
+from scenarist_studio.context import Studio
+from stack import start_stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+HERE = Path(__file__).parent
+WEB = HERE.parents[2] / "services" / "studio" / "web"
+CHROMIUM = Path(os.environ.get("SCENARIST_CHROMIUM", "/usr/bin/chromium"))
+VIEWER_EMAIL = "viewer@example.com"
+VIEWER_PASSWORD = "viewer-password-1"  # noqa: S105 - test data
+FLOW_TIMEOUT = 400.0
+
+
+def _prerequisites() -> None:
+    if shutil.which("node") is None:
+        pytest.fail("node is not installed (Node.js 20 drives playwright-core)")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    built = subprocess.run(
+        [str(WEB / "build.sh")], capture_output=True, text=True, timeout=600, check=False
+    )
+    if built.returncode != 0:
+        pytest.fail(f"web build failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}")
+
+
+async def test_build_run_activate_and_inspect_in_a_browser(
+    database_dsn: str, tmp_path: Path
+) -> None:
+    _prerequisites()
+    stack = await start_stack(database_dsn, tmp_path)
+    try:
+        assert stack.password is not None, "a fresh database gives a fresh first user"
+        studio = stack.hosted.host.shared["studio"]
+        assert isinstance(studio, Studio) and stack.owner_token is not None
+        token = await studio.accounts.mint_service_token(
+            stack.owner_token, Role.VIEWER, VIEWER_EMAIL
+        )
+        owner = await studio.accounts.store.user_by_email(stack.email)
+        assert owner is not None
+        await studio.accounts.create_user(
+            VIEWER_EMAIL, VIEWER_PASSWORD, Role.VIEWER, owner.org_id, token
+        )
+        artifacts = HERE / "artifacts"
+        env = {
+            **os.environ,
+            "STUDIO_URL": stack.url,
+            "OWNER_EMAIL": stack.email,
+            "OWNER_PASSWORD": stack.password,
+            "VIEWER_EMAIL": VIEWER_EMAIL,
+            "VIEWER_PASSWORD": VIEWER_PASSWORD,
+            "ARTIFACTS": str(artifacts),
+            "WEB_DIR": str(WEB),
+            "CHROMIUM": str(CHROMIUM),
+        }
+        process = await asyncio.create_subprocess_exec(
+            "node",
+            str(HERE / "flow.mjs"),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), FLOW_TIMEOUT)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            pytest.fail("the browser flow did not finish in time")
+        text = output.decode(errors="replace")
+        assert process.returncode == 0, text
+        for shot in ("canvas.png", "mapping-panel.png", "run-inspector.png"):
+            assert (artifacts / shot).stat().st_size > 0
+    finally:
+        await stack.lifecycle.shutdown()
