@@ -15,19 +15,17 @@ from scenarist_engine.filters import OPERATORS
 from scenarist_engine.iml import parse_template, referenced_module_ids
 from scenarist_engine.model.loading import format_path
 from scenarist_engine.model.scenario import Filter, Module, Scenario
+from scenarist_engine.modules import BUILTIN_KINDS, Role
 
-ROUTER = "builtin:BasicRouter"
-DIRECTIVES: frozenset[str] = frozenset(
-    {"builtin:Resume", "builtin:Ignore", "builtin:Break", "builtin:Commit", "builtin:Rollback"}
-)
-AGGREGATORS: frozenset[str] = frozenset(
-    {
-        "builtin:BasicAggregator",
-        "util:TextAggregator",
-        "util:NumericAggregator",
-        "util:TableAggregator",
-    }
-)
+
+def _kinds(role: Role) -> frozenset[str]:
+    # Roles come from the module registry, the one place each kind is defined.
+    return frozenset(name for name, kind in BUILTIN_KINDS.items() if kind.role is role)
+
+
+ROUTERS = _kinds(Role.ROUTER)
+DIRECTIVES = _kinds(Role.DIRECTIVE)
+AGGREGATORS = _kinds(Role.AGGREGATOR)
 _EXPRESSION_FIELDS = ("parameters", "mapper", "flags")
 
 
@@ -85,7 +83,7 @@ class _Checker:
     def check_trigger(self, trigger: Module) -> None:
         if trigger.filter is not None:
             self.report("flow[0].filter", "the trigger cannot have a filter", trigger)
-        if trigger.module == ROUTER or trigger.module in DIRECTIVES | AGGREGATORS:
+        if trigger.module in ROUTERS or trigger.module in DIRECTIVES | AGGREGATORS:
             self.report("flow[0].module", f"{trigger.module} cannot be the trigger", trigger)
 
     def check_flow(
@@ -112,7 +110,7 @@ class _Checker:
             self.seen[module.id] = path
         if self.known is not None and module.module not in self.known:
             self.report(f"{path}.module", f"unknown module kind {module.module!r}", module)
-        if module.module == ROUTER:
+        if module.module in ROUTERS:
             self.check_router(module, path, is_last=is_last)
         elif module.routes:
             self.report(f"{path}.routes", "only a router (builtin:BasicRouter) has routes", module)
@@ -136,7 +134,7 @@ class _Checker:
         if not module.onerror:
             return
         where = f"{path}.onerror"
-        if module.module == ROUTER:
+        if module.module in ROUTERS:
             self.report(where, "a router cannot have an error handler", module)
         elif module.module in DIRECTIVES:
             self.report(where, "an error directive cannot have an error handler", module)
@@ -157,7 +155,7 @@ class _Checker:
         retry = module.retry
         if retry is None:
             return
-        if module.module == ROUTER or module.module in DIRECTIVES:
+        if module.module in ROUTERS or module.module in DIRECTIVES:
             self.report(
                 f"{path}.retry", f"{module.module} does not run, so it cannot retry", module
             )
