@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 export UV_LINK_MODE := copy
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help install run test test-unit lint proto bench up down clean schema
+.PHONY: help install studio-web run test test-unit lint proto bench up down clean schema
 
 help:
 	@echo "make install   create .venv with every workspace package (uv, system Python 3.11)"
@@ -29,10 +29,14 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock libs/*/pyproject.toml services/
 	$(UV) sync --all-packages --locked
 	@touch $@
 
+# The studio's web app (React + Vite, from the npm registry with the committed lockfile).
+studio-web:
+	services/studio/web/build.sh
+
 uv.lock: pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml | $(UV)
 	$(UV) lock
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed studio-web
 
 run: install
 	deploy/infra.sh up postgres
@@ -50,6 +54,7 @@ test-unit: install
 test: install lint
 	$(VENV)/bin/python -m scenarist_engine.schema --check schemas/scenario.schema.json
 	$(VENV)/bin/python scripts/gen_protos.py --check
+	scripts/ensure_chromium.sh
 	scripts/with_test_infra.sh $(PYTEST) -q
 
 schema: install

@@ -97,9 +97,15 @@ class N8n:
         """Import and publish every workflow once into a fresh user folder."""
         folder = self.workdir / "template"
         env = self.env(folder, saving=True)
-        for name, (path, workflow_id, _) in WORKFLOWS.items():
-            log(f"n8n: importing {name} ({path.name})")
-            run_checked([str(self.binary), "import:workflow", f"--input={path}"], env, 300.0)
+        sources = self.workdir / "workflows"
+        sources.mkdir()
+        for path, _, _ in WORKFLOWS.values():
+            # --separate wants one workflow object per file; ours are one-element arrays.
+            (sources / path.name).write_text(json.dumps(json.loads(path.read_text())[0]))
+        log(f"n8n: importing {', '.join(WORKFLOWS)}")
+        import_argv = [str(self.binary), "import:workflow", "--separate", f"--input={sources}"]
+        run_checked(import_argv, env, 300.0)
+        for _, workflow_id, _ in WORKFLOWS.values():
             run_checked([str(self.binary), "publish:workflow", f"--id={workflow_id}"], env, 300.0)
         return folder
 

@@ -150,6 +150,11 @@ def infra_pids() -> list[int]:
     return [pid for pid in pids if pid]
 
 
+def postgres_pids() -> list[int]:
+    pids = [_pidfile(p) for p in (RUN_ROOT / "postgres").glob("data-*/postmaster.pid")]
+    return [pid for pid in pids if pid]
+
+
 def service_pids() -> list[int]:
     pids = [_pidfile(p) for p in (RUN_ROOT / "services").glob("*.pid")]
     return [pid for pid in pids if pid]
@@ -243,21 +248,27 @@ def start_standalone(reaper: Reaper) -> Scenarist:
         "standalone",
         workdir,
         f"http://127.0.0.1:{http_port}",
-        roots_fn=lambda: [process.pid],
+        # Postgres is part of the system under test (n8n's SQLite is inside its process); on a
+        # shared server its CPU includes other users' queries, which the report says.
+        roots_fn=lambda: [process.pid, *postgres_pids()],
         env=cli_env,
     )
 
 
 def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
-    """`make up` (infrastructure plus every service, `executors` executors)."""
+    """`make up` (infrastructure plus every service, `executors` executors). Services someone
+    else started are refused rather than reused: the benchmark stops the services at the end."""
+    if service_pids():
+        raise RuntimeError("distributed services are already running (make down first)")
     for component in ("postgres", "kafka", "redis"):
-        ensure_infra(component, reaper)
+        ensure_infra(component, reaper)  # what was up before stays up afterwards
     env = dict(os.environ, SCENARIST_EXECUTORS=str(executors))
-    run_checked([str(REPO / "deploy" / "services.sh"), "up"], env=env, timeout_s=300.0)
+    # Deferred first: a `make up` that fails half-way must not leave services behind.
     reaper.defer(
         "services",
         lambda: run_checked([str(REPO / "deploy" / "services.sh"), "down"], timeout_s=180.0),
     )
+    run_checked(["make", "-C", str(REPO), "up"], env=env, timeout_s=400.0)
     wait_for(lambda: _http_ok("http://127.0.0.1:8080/readyz"), "trigger readiness", 120.0)
     cli_env = {k: v for k, v in os.environ.items() if not k.startswith("SCENARIST_")}
     return Scenarist(

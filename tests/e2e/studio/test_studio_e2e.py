@@ -27,7 +27,7 @@ HERE = Path(__file__).parent
 WEB = HERE.parents[2] / "services" / "studio" / "web"
 CHROMIUM = Path(os.environ.get("SCENARIST_CHROMIUM", "/usr/bin/chromium"))
 VIEWER_EMAIL = "viewer@example.com"
-VIEWER_PASSWORD = "viewer-password-1"  # noqa: S105 - test data
+VIEWER_PASSWORD = "viewer-password-1"
 FLOW_TIMEOUT = 400.0
 
 
@@ -61,6 +61,7 @@ async def test_build_run_activate_and_inspect_in_a_browser(
             VIEWER_EMAIL, VIEWER_PASSWORD, Role.VIEWER, owner.org_id, token
         )
         artifacts = HERE / "artifacts"
+        shutil.rmtree(artifacts, ignore_errors=True)  # no stale screenshot may pass for new
         env = {
             **os.environ,
             "STUDIO_URL": stack.url,

@@ -19,6 +19,7 @@ from scenarist.connector.v1 import connection_service_pb2 as pb
 from scenarist.connector.v1 import connection_service_pb2_grpc as pb_grpc
 from scenarist.connector.v1 import connector_service_pb2 as cpb
 from scenarist.connector.v1 import connector_service_pb2_grpc as cpb_grpc
+from scenarist.connector.v1.app_pb2 import ModuleKind
 from scenarist.connector.v1.connection_pb2 import Connection, ConnectionType
 from scenarist_storage.models import Role
 
@@ -216,24 +217,28 @@ async def test_other_orgs_get_not_found_and_viewers_cannot_write(gateway: Gatewa
             cpb.ExecuteModuleRequest(app="slack", module="Post"), metadata=viewer
         )
     ) == (grpc.StatusCode.PERMISSION_DENIED)
-    foreign_run = cpb.RunInfo(organization_id=str(uuid.uuid4()))
-    assert await _code(
-        connector.ExecuteModule(
-            cpb.ExecuteModuleRequest(app="slack", module="Post", run=foreign_run), metadata=owner
-        )
-    ) == (grpc.StatusCode.NOT_FOUND)
+    # No API token runs modules, not even an owner's for its own organization: executors call
+    # ExecuteModule on the gateway's internal port (docs/adr/0002-connector-execution.md).
+    for org in (str(uuid.uuid4()), ""):
+        foreign_run = cpb.RunInfo(organization_id=org)
+        assert await _code(
+            connector.ExecuteModule(
+                cpb.ExecuteModuleRequest(app="http", module="MakeRequest", run=foreign_run),
+                metadata=owner,
+            )
+        ) == (grpc.StatusCode.PERMISSION_DENIED)
 
 
-async def test_catalogue_lists_builtin_apps_and_app_modules_are_unimplemented(
-    gateway: Gateway,
-) -> None:
+async def test_catalogue_lists_builtin_and_connector_apps(gateway: Gateway) -> None:
     md = await gateway.token(await gateway.org(), Role.VIEWER)
     stub = cpb_grpc.ConnectorServiceStub(gateway.channel)
     apps = await stub.ListApps(cpb.ListAppsRequest(), metadata=md)
     names = [a.name for a in apps.apps]
-    assert names == sorted(names) and {"builtin", "json", "util"} <= set(names)
+    assert names == sorted(names) and {"builtin", "json", "util", "http", "csv"} <= set(names)
     first = await stub.ListApps(cpb.ListAppsRequest(page_size=2), metadata=md)
-    rest = await stub.ListApps(cpb.ListAppsRequest(page_token=first.next_page_token), metadata=md)
+    rest = await stub.ListApps(
+        cpb.ListAppsRequest(page_token=first.next_page_token, page_size=500), metadata=md
+    )
     assert [a.name for a in [*first.apps, *rest.apps]] == names
     util = await stub.ListModules(cpb.ListModulesRequest(app="util"), metadata=md)
     assert "SetVariable2" in [m.name for m in util.modules]
@@ -241,15 +246,13 @@ async def test_catalogue_lists_builtin_apps_and_app_modules_are_unimplemented(
     assert await _code(stub.ListModules(cpb.ListModulesRequest(app="nope"), metadata=md)) == (
         grpc.StatusCode.NOT_FOUND
     )
-    editor = await gateway.token(await gateway.org(), Role.EDITOR)
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await stub.ExecuteModule(
-            cpb.ExecuteModuleRequest(app="slack", module="PostMessage"), metadata=editor
-        )
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "slack:PostMessage" in str(caught.value.details())
-    assert await _code(
-        stub.ExecuteModule(
-            cpb.ExecuteModuleRequest(app="util", module="SetVariable2"), metadata=editor
-        )
-    ) == (grpc.StatusCode.FAILED_PRECONDITION)
+    http_app = next(a for a in apps.apps if a.name == "http")
+    assert http_app.version and ConnectionType.CONNECTION_TYPE_API_KEY in http_app.connection_types
+    [request] = (await stub.ListModules(cpb.ListModulesRequest(app="http"), metadata=md)).modules
+    assert request.name == "MakeRequest" and request.kind == ModuleKind.MODULE_KIND_ACTION
+    inputs = {f.name: f for f in request.inputs}
+    assert inputs["url"].required and inputs["url"].type == "url"
+    assert [o.value for o in inputs["method"].options][:2] == ['"get"', '"head"']
+    assert inputs["timeout"].default == "40"
+    assert {"name", "value"} == {f.name for f in inputs["headers"].fields}
+    assert {"statusCode", "headers", "data"} <= {f.name for f in request.outputs}

@@ -328,8 +328,8 @@ async def until(
 
 
 def fan_out(items: int, sleep: float, parallel: int) -> str:
-    """Webhook → iterator → sleep (a task for the executors) → compose → aggregate: one run is
-    1 + items * 3 + 1 operations (trigger, per item: iterator, sleep, compose; aggregator)."""
+    """Webhook → iterator → sleep (a task for the executors) → compose → aggregate; see
+    `fan_out_operations` for what one run costs."""
     return f"""\
 name: Fan-out {items}x{sleep}s
 settings: {{parallel_bundles: {parallel}}}
@@ -343,6 +343,11 @@ flow:
     parameters: {{feeder: 2}}
     mapper: {{v: "{{{{4.value}}}}"}}
 """
+
+
+def fan_out_operations(items: int) -> int:
+    """Trigger, iterator and aggregator once; sleep and compose once per item."""
+    return 3 + 2 * items
 
 
 def items_input(count: int) -> str:

@@ -374,3 +374,122 @@ class DataStoreStore(Protocol):
         ...
 
     async def delete_all_records(self, org_id: uuid.UUID, store_id: uuid.UUID) -> int: ...
+
+
+# --- schedules and polling triggers (trigger service) --------------------------------------------
+
+from contextlib import AbstractAsyncContextManager  # noqa: E402 - appended port, kept apart
+
+from scenarist_storage.schedule_models import (  # noqa: E402 - appended port, kept apart
+    FireState,
+    NewSchedule,
+    ParkedRun,
+    ScheduleDefinition,
+    ScheduleRecord,
+)
+
+
+class ScheduleClaim(Protocol):
+    """Schedules locked for one scheduler pass: no other claimer sees them until the pass ends.
+    Writes made through the claim commit together when the `claim_due` block exits normally and
+    are discarded when it raises."""
+
+    @property
+    def schedules(self) -> builtins.list[ScheduleRecord]: ...
+
+    async def save(self, schedule_id: uuid.UUID, state: FireState) -> None:
+        """Replace the claimed schedule's firing state."""
+        ...
+
+    async def take_budget(
+        self, org_id: uuid.UUID, scenario_id: uuid.UUID, window_start: datetime, limit: int
+    ) -> bool:
+        """Count one run start for the scenario in the minute starting at `window_start`; False
+        (and nothing counted) when `limit` starts were counted in that minute already."""
+        ...
+
+
+class ScheduleStore(Protocol):
+    async def create(self, new: NewSchedule) -> ScheduleRecord:
+        """ConflictError if the id is taken."""
+        ...
+
+    async def get(self, org_id: uuid.UUID, schedule_id: uuid.UUID) -> ScheduleRecord | None: ...
+
+    async def list(
+        self,
+        org_id: uuid.UUID,
+        *,
+        scenario_id: uuid.UUID | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[ScheduleRecord]:
+        """Newest first."""
+        ...
+
+    async def redefine(
+        self,
+        org_id: uuid.UUID,
+        schedule_id: uuid.UUID,
+        definition: ScheduleDefinition,
+        next_due_at: datetime | None,
+    ) -> ScheduleRecord:
+        """New definition and next due time (attempted then); cursor, seen ids and a pending
+        message are kept. NotFoundError if missing."""
+        ...
+
+    async def set_paused(
+        self,
+        org_id: uuid.UUID,
+        schedule_id: uuid.UUID,
+        paused: bool,
+        next_due_at: datetime | None,
+    ) -> ScheduleRecord:
+        """Pause, or resume from `next_due_at`. NotFoundError if missing."""
+        ...
+
+    async def delete(self, org_id: uuid.UUID, schedule_id: uuid.UUID) -> None:
+        """NotFoundError if missing (or another organization's)."""
+        ...
+
+    def claim_due(
+        self, now: datetime, *, limit: int, pending_before: datetime
+    ) -> AbstractAsyncContextManager[ScheduleClaim]:
+        """Lock up to `limit` schedules, oldest attempt first, that are either due (not paused,
+        no pending message, attempt_at <= now) or hold a pending message older than
+        `pending_before` (its sender presumably died). Schedules another claim holds are
+        skipped, never waited for (Postgres: FOR UPDATE SKIP LOCKED)."""
+        ...
+
+    async def clear_pending(self, schedule_id: uuid.UUID, key: str) -> bool:
+        """Forget the pending message if it is still the one with `key` (it was acknowledged)."""
+        ...
+
+
+class ParkedRunStore(Protocol):
+    """The queue of an inactive scenario (orchestrator schema), in arrival order."""
+
+    async def park(
+        self,
+        org_id: uuid.UUID,
+        scenario_id: uuid.UUID,
+        run_id: uuid.UUID,
+        request: bytes,
+        *,
+        limit: int,
+    ) -> bool:
+        """Queue a request; False (nothing stored) when the scenario already has `limit` parked.
+        Parking a run that is parked already moves it to the end and answers True."""
+        ...
+
+    async def parked(
+        self, org_id: uuid.UUID, scenario_id: uuid.UUID, *, after_seq: int = 0, limit: int = 100
+    ) -> builtins.list[ParkedRun]:
+        """Oldest first, with seq > after_seq."""
+        ...
+
+    async def release(self, released: Sequence[ParkedRun]) -> int:
+        """Remove these entries unless they were parked again since they were read."""
+        ...
+
+    async def count(self, org_id: uuid.UUID, scenario_id: uuid.UUID) -> int: ...

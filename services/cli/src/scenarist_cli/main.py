@@ -29,6 +29,7 @@ from scenarist_cli.commands_remote import (
     add_remote_run_commands,
     connection_options,
 )
+from scenarist_cli.commands_schedule import add_schedule_commands
 from scenarist_cli.commands_webhook import add_webhook_commands
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_INVALID = 0, 1, 2
@@ -109,6 +110,7 @@ def build_parser(*, remote_run: bool = False) -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=cmd_eval)
     add_remote_commands(commands)
     add_webhook_commands(commands)
+    add_schedule_commands(commands)
     standalone = commands.add_parser(
         "standalone", help="run every service in this process (what `make run` starts)"
     )

@@ -61,7 +61,11 @@ def _write_local_env(root: Path, values: dict[str, str]) -> Path:
     return path
 
 
-SECRET_KEYS = ("SCENARIST_SECRETS_KEY", "SCENARIST_WEBHOOK_SECRET_KEY")
+SECRET_KEYS = (
+    "SCENARIST_SECRETS_KEY",
+    "SCENARIST_WEBHOOK_SECRET_KEY",
+    "SCENARIST_STUDIO__SECRET_KEY",
+)
 
 
 def _ensure_secret_keys(values: dict[str, str]) -> None:
@@ -131,6 +135,20 @@ async def _ensure_demo(
     return Demo(scenario_id, public_url.rstrip("/") + hook.webhook.url_path)
 
 
+async def _ensure_studio_user(shared: dict[str, Any], token: str, values: dict[str, str]) -> str:
+    ensure = shared.get("ensure_first_user")
+    if ensure is None:
+        return ""
+    email, password = await ensure(token)
+    if password is not None:
+        # Shown on every start from the git-ignored local.env, so a newcomer can always sign in.
+        values["SCENARIST_STUDIO_EMAIL"], values["SCENARIST_STUDIO_PASSWORD"] = email, password
+    password = values.get("SCENARIST_STUDIO_PASSWORD", "(set when the user was created)")
+    return (
+        f"Studio (visual builder): {shared.get('http_url', '')}  sign in as {email} / {password}\n"
+    )
+
+
 def _banner(demo: Demo, settings: ServiceSettings, grpc_port: int, http_url: str) -> str:
     payload = json.dumps(DEMO_PAYLOAD)
     return "\n".join(
@@ -175,11 +193,13 @@ async def serve_standalone(root: Path, http_port: int, grpc_port: int) -> int:
     )
     try:
         hosted = await start_host(names, settings, lifecycle)
+        hosted.host.shared["http_url"] = hosted.http_url
         target = f"127.0.0.1:{hosted.grpc_port}"
         public_url = values.get("SCENARIST_PUBLIC_URL", hosted.http_url)
         async with grpc.aio.insecure_channel(target) as channel:
             token = await _ensure_token(hosted.host.shared, channel, values.get("SCENARIST_TOKEN"))
             demo = await _ensure_demo(channel, token, values, public_url)
+        studio = await _ensure_studio_user(hosted.host.shared, token, values)
         values.update(
             SCENARIST_SERVER=target,
             SCENARIST_TOKEN=token,
@@ -189,6 +209,8 @@ async def serve_standalone(root: Path, http_port: int, grpc_port: int) -> int:
         )
         _write_local_env(root, values)
         print(_banner(demo, settings, hosted.grpc_port, hosted.http_url), flush=True)
+        if studio:
+            print(studio, flush=True)
         await lifecycle.stopping.wait()
     except Exception:
         log.exception("standalone start failed")

@@ -1,4 +1,5 @@
-"""ConnectorService: the catalogue, and (not yet) running app modules."""
+"""ConnectorService on the public port: the catalogue (ExecuteModule lives on the internal
+port, see internal.py)."""
 
 # ruff: noqa: N802 - RPC method names are fixed by the generated servicer base class
 
@@ -10,9 +11,7 @@ from typing import TypeVar
 import grpc
 from scenarist.connector.v1 import connector_service_pb2 as pb
 from scenarist.connector.v1 import connector_service_pb2_grpc as pb_grpc
-from scenarist_runtime.auth import require_role
 from scenarist_storage.errors import InvalidPageTokenError
-from scenarist_storage.models import Role
 from scenarist_storage.paging import decode_token, encode_token, token_int
 
 from scenarist_connector_gateway.catalogue import Catalogue
@@ -38,7 +37,6 @@ async def _page(
 class ConnectorServicer(pb_grpc.ConnectorServiceServicer):
     def __init__(self, catalogue: Catalogue) -> None:
         self._catalogue = catalogue
-        self._builtin = catalogue.module_names()
 
     async def ListApps(self, request: pb.ListAppsRequest, context: Context) -> pb.ListAppsResponse:
         size = await page_size(context, request.page_size, *PAGE)
@@ -59,23 +57,10 @@ class ConnectorServicer(pb_grpc.ConnectorServiceServicer):
     async def ExecuteModule(
         self, request: pb.ExecuteModuleRequest, context: Context
     ) -> pb.ExecuteModuleResponse:
-        principal = await require_role(context, Role.EDITOR)
-        problems = [(f, "required") for f in ("app", "module") if not getattr(request, f)]
-        if problems:
-            await abort_invalid(context, "app and module are required", problems)
-        run_org = request.run.organization_id
-        if run_org and run_org != str(principal.org_id):
-            await not_found(context, "organization")
-        if f"{request.app}:{request.module}" in self._builtin:
-            await abort(
-                context,
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"{request.app}:{request.module} is a built-in module: the executor runs it with "
-                "the engine, not through the connector gateway",
-            )
+        # It acts with the stored credentials of the organization the request names, so no API
+        # token may call it, whatever its role: executors use the internal port (internal.py).
         await abort(
             context,
-            grpc.StatusCode.UNIMPLEMENTED,
-            f"app module {request.app}:{request.module} cannot run yet: connector apps arrive with "
-            "the connectors work (issue 5); only built-in modules exist so far",
+            grpc.StatusCode.PERMISSION_DENIED,
+            "ExecuteModule is for executors only, on the gateway's internal port",
         )

@@ -1,13 +1,31 @@
-"""The executor service: a member of the executor consumer group running module tasks."""
+"""The executor service: a member of the executor consumer group running module tasks.
+
+App modules go to the connector gateway (apps.py): in-process when the gateway is hosted in the
+same process (`host.shared["connector_execute"]`, looked up per call since the gateway may start
+after the executor), else over gRPC to SCENARIST_GATEWAY_TARGET, the gateway's internal port,
+authenticated with SCENARIST_INTERNAL_SECRET (docs/adr/0002-connector-execution.md).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import Field, SecretStr
 from scenarist_runtime.host import ServiceHost
+from scenarist_runtime.settings import ServiceSettings, load_settings
 
+from scenarist_executor.apps import AppModuleRunner, Execute, GatewayClient
 from scenarist_executor.loop import ExecutorLoop
 from scenarist_executor.worker import TaskWorker
+
+SHARED_EXECUTE = "connector_execute"
+
+
+class ExecutorSettings(ServiceSettings):
+    gateway_target: str = "127.0.0.1:50055"
+    internal_secret: SecretStr | None = None
+    # Above the gateway's HTTP timeout (40 s) plus its bounded rate-limit wait.
+    gateway_timeout_seconds: float = Field(default=60.0, gt=0)
 
 
 @dataclass
@@ -15,7 +33,20 @@ class ExecutorService:
     name: str = "executor"
 
     async def start(self, host: ServiceHost) -> None:
-        loop = ExecutorLoop(host.bus, TaskWorker())
+        settings = load_settings(ExecutorSettings, overrides=dict(host.settings))
+        remote: GatewayClient | None = None
+        if settings.internal_secret is not None:
+            remote = GatewayClient(
+                settings.gateway_target, settings.internal_secret.get_secret_value()
+            )
+            host.lifecycle.add_shutdown_hook(remote.close, name="gateway channel")
+
+        def gateway() -> Execute | None:
+            local: Execute | None = host.shared.get(SHARED_EXECUTE)
+            return local or remote
+
+        apps = AppModuleRunner(gateway, timeout=settings.gateway_timeout_seconds)
+        loop = ExecutorLoop(host.bus, TaskWorker(apps=apps))
         host.lifecycle.spawn(loop.run(host.lifecycle.stopping), name="executor loop")
 
 

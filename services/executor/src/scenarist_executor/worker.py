@@ -28,6 +28,8 @@ from scenarist_engine.model import Module
 from scenarist_engine.modules import ModuleKind, kind_named
 from scenarist_observability.metrics import METRICS, label_value, module_kind_family
 
+from scenarist_executor.apps import AppModuleRunner
+
 SOURCE = "executor"
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -46,8 +48,10 @@ class TaskWorker:
         clock: Callable[[], float] = time.time,
         sleep: Sleep = asyncio.sleep,
         module_cache_size: int = 4096,
+        apps: AppModuleRunner | None = None,
     ) -> None:
         self._external = dict(external or {})
+        self._apps = apps
         self._clock = clock
         self._sleep = sleep
         self._modules: OrderedDict[bytes, Module] = OrderedDict()
@@ -63,12 +67,14 @@ class TaskWorker:
                 ready.append((decoded, load_task(orjson.loads(message.task))))
             except (DecodeError, ValueError) as exc:
                 output.dead_letters.append((record, f"bad module task: {exc}"))
-        results = await asyncio.gather(*(self._run(task) for _, task in ready))
+        results = await asyncio.gather(
+            *(self._run(task, decoded.envelope.organization_id) for decoded, task in ready)
+        )
         for (decoded, task), result in zip(ready, results, strict=True):
             output.results.append(_result_message(result, decoded.envelope.organization_id, task))
         return output
 
-    async def _run(self, task: ModuleTask) -> TaskResult:
+    async def _run(self, task: ModuleTask, org_id: str) -> TaskResult:
         wait = task.not_before - self._clock()
         if wait > 0:
             await self._sleep(wait)
@@ -76,18 +82,21 @@ class TaskWorker:
         started = time.perf_counter()
         METRICS.tasks_in_flight.inc()
         try:
-            result = await self._execute(task)
+            result = await self._execute(task, org_id)
         finally:
             METRICS.tasks_in_flight.dec()
         _count(family, result, time.perf_counter() - started)
         return result
 
-    async def _execute(self, task: ModuleTask) -> TaskResult:
+    async def _execute(self, task: ModuleTask, org_id: str) -> TaskResult:
         try:
             module = self._module(task)
         except ValueError as exc:
             return _failure(task, f"invalid module in task: {exc}")
         kind = self._external.get(module.module) or kind_named(module.module)
+        if kind is None and self._apps is not None:
+            # Not the engine's: an app module, run by the connector gateway.
+            return await self._apps.run(module, task, org_id)
         if kind is None or kind.run is None:
             return _failure(task, f"no executor for module kind {module.module!r}")
         result, delay = run_module(kind, module, task, self._clock)

@@ -9,10 +9,14 @@ Cancellation (RunService.CancelRun) arrives as a RUN_CANCEL envelope on runs.req
 the run id, so the run's owner applies it in order with the run's other messages: the run is
 stored with status "cancelled" (the engine has no such status; the row's status is the truth),
 a CANCELLED run event is emitted, and results still arriving for it are ignored.
+
+With a `Parking` (the hosted service always has one), triggered runs of an inactive scenario wait
+in its queue instead of starting; see parking.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -47,6 +51,7 @@ from scenarist_storage.models import (
 from scenarist_storage.ports import RunStore
 
 from scenarist_orchestrator import messages
+from scenarist_orchestrator.parking import DROPPED_SOURCES, PARKED_SOURCES, Parking
 from scenarist_orchestrator.plans import PlanCache, ScenarioNotFoundError
 
 log = logging.getLogger(__name__)
@@ -88,16 +93,30 @@ class BatchOutcome:
     dead_letters: list[tuple[Record, str]] = field(default_factory=list)
     saved: SaveResult | None = None
     finished: list[uuid.UUID] = field(default_factory=list)
+    parked: list[tuple[StateWrite, OutboxMessage]] = field(default_factory=list)
+
+
+@dataclass
+class Planned:
+    request: RunRequested
+    new_run: NewRun
+    plan: Plan
+    active: bool
 
 
 class RunProcessor:
     def __init__(
-        self, runs: RunStore, plans: PlanCache, clock: Callable[[], float] = time.time
+        self,
+        runs: RunStore,
+        plans: PlanCache,
+        clock: Callable[[], float] = time.time,
+        parking: Parking | None = None,
     ) -> None:
         self._runs = runs
         self._plans = plans
         self._clock = clock
         self._live: dict[str, LiveRun] = {}
+        self._parking = parking  # None: every run starts, active scenario or not
 
     def forget(self) -> None:
         """Drop every cached run: after losing partitions, Postgres is the truth again."""
@@ -122,45 +141,71 @@ class RunProcessor:
             )
         touched: dict[str, LiveRun] = {}
         queued_cancels: dict[str, StateWrite] = {}
-        await self._start_runs(requests, touched, outcome)
+        await self._start_runs(requests, touched, outcome, epoch)
         for decoded in others:
             if decoded.envelope.type == envelope.RUN_CANCEL:
                 await self._cancel(decoded, touched, queued_cancels, epoch)
             else:
                 await self._apply_result(decoded, touched, outcome)
-        await self._save(touched, epoch, outcome, list(queued_cancels.values()))
+        parked_writes = [w for w, _ in outcome.parked if str(w.run_id) not in queued_cancels]
+        await self._save(
+            touched,
+            epoch,
+            outcome,
+            [*queued_cancels.values(), *parked_writes],
+            [event for _, event in outcome.parked],
+        )
         return outcome
 
     # ----- new runs ---------------------------------------------------------------------------
 
     async def _start_runs(
-        self, requests: list[Decoded], touched: dict[str, LiveRun], outcome: BatchOutcome
+        self,
+        requests: list[Decoded],
+        touched: dict[str, LiveRun],
+        outcome: BatchOutcome,
+        epoch: int,
     ) -> None:
-        planned: dict[str, tuple[RunRequested, NewRun, Plan]] = {}
+        planned: dict[str, Planned] = {}
         for decoded in requests:
             request = envelope.payload_as(decoded, RunRequested)
             try:
-                new_run, plan = await self._new_run(request)
+                item = await self._new_run(request)
             except (ValueError, ScenarioNotFoundError, orjson.JSONDecodeError) as exc:
                 outcome.dead_letters.append((decoded.record, f"cannot start run: {exc}"))
                 continue
-            planned.setdefault(request.run_id, (request, new_run, plan))
+            if not item.active and request.source in DROPPED_SOURCES:
+                log.info("schedule fired for an inactive scenario; dropped")
+                continue
+            planned.setdefault(request.run_id, item)
         if not planned:
             return
-        created = await self._runs.create_runs([new for _, new, _ in planned.values()])
-        for (request, new_run, plan), (record, is_new) in zip(
-            planned.values(), created, strict=True
-        ):
+        created = await self._runs.create_runs([p.new_run for p in planned.values()])
+        for item, (record, is_new) in zip(planned.values(), created, strict=True):
             # A redelivered request whose run was created but never started is started now; a
             # duplicate delivery (same idempotency key, other run id) starts nothing.
-            if record.id != new_run.run_id or not (is_new or record.status == "queued"):
+            if record.id != item.new_run.run_id or not (is_new or record.status == "queued"):
                 continue
-            touched[request.run_id] = self._start(request, new_run, plan)
+            if not item.active and item.request.source in PARKED_SOURCES:
+                assert self._parking is not None  # only then are scenarios ever inactive here
+                outcome.parked.append(await self._parking.park(item.request, epoch))
+                continue
+            if record.version != item.new_run.version:
+                # Created earlier (parked, or a redelivery): it runs the version it was pinned to.
+                item.plan, _ = await self._plans.get(
+                    record.org_id, record.scenario_id, record.version
+                )
+                item.new_run = dataclasses.replace(item.new_run, version=record.version)
+            touched[item.request.run_id] = self._start(item.request, item.new_run, item.plan)
 
-    async def _new_run(self, request: RunRequested) -> tuple[NewRun, Plan]:
+    async def _new_run(self, request: RunRequested) -> Planned:
         org_id = uuid.UUID(request.organization_id)
         scenario_id = uuid.UUID(request.scenario_id)
-        plan, version = await self._plans.get(org_id, scenario_id, request.scenario_version)
+        active = True
+        if self._parking is not None and request.scenario_version == 0:
+            plan, version, active = await self._plans.latest(org_id, scenario_id)
+        else:
+            plan, version = await self._plans.get(org_id, scenario_id, request.scenario_version)
         trigger = orjson.loads(request.trigger) if request.trigger else {}
         new_run = NewRun(
             org_id=org_id,
@@ -171,7 +216,7 @@ class RunProcessor:
             trigger=trigger if isinstance(trigger, dict) else {"value": trigger},
             source=SOURCES.get(request.source, "api"),
         )
-        return new_run, plan
+        return Planned(request, new_run, plan, active)
 
     def _start(self, request: RunRequested, new_run: NewRun, plan: Plan) -> LiveRun:
         now = self._clock()
@@ -314,11 +359,12 @@ class RunProcessor:
         epoch: int,
         outcome: BatchOutcome,
         extra_writes: list[StateWrite],
+        extra_outbox: list[OutboxMessage],
     ) -> None:
         if not touched and not extra_writes:
             return
         writes: list[StateWrite] = list(extra_writes)
-        outbox: list[OutboxMessage] = []
+        outbox: list[OutboxMessage] = list(extra_outbox)
         for run_id, live in touched.items():
             state = live.state
             writes.append(

@@ -20,6 +20,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
 from scenarist.identity.v1 import organization_service_pb2_grpc, token_service_pb2_grpc
 from scenarist.run.v1 import run_service_pb2_grpc
 from scenarist.scenario.v1 import scenario_service_pb2_grpc
@@ -27,14 +28,17 @@ from scenarist_runtime.host import ServiceHost
 from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_runtime.settings import ServiceSettings, load_settings
 from scenarist_storage.pg import PgIdentityStore, PgRunStore, PgScenarioStore
+from scenarist_storage.pg.parked import PgParkedRunStore
 
 from scenarist_orchestrator.api.organizations import OrganizationServicer
 from scenarist_orchestrator.api.runs import RunServicer
 from scenarist_orchestrator.api.scenarios import ScenarioServicer
 from scenarist_orchestrator.api.tokens import TokenServicer
+from scenarist_orchestrator.app_modules import app_kinds
 from scenarist_orchestrator.authenticator import CachingAuthenticator
 from scenarist_orchestrator.bootstrap import ensure_bootstrap_admin, write_bootstrap_file
 from scenarist_orchestrator.loop import OrchestratorLoop
+from scenarist_orchestrator.parking import DEFAULT_QUEUE_LIMIT, Parking
 from scenarist_orchestrator.plans import PlanCache
 from scenarist_orchestrator.processor import RunProcessor
 
@@ -46,6 +50,9 @@ AUTH_CACHE_SECONDS = 2.0
 class OrchestratorSettings(ServiceSettings):
     # Where `make up` wants the bootstrap owner token (env file, mode 600); unset: not written.
     bootstrap_file: str | None = None
+    # Requests an inactive scenario queues at most (Make: 667 per 10 000 credits, at most
+    # 10 000); more are refused ("Queue is full").
+    scenario_queue_limit: int = Field(default=DEFAULT_QUEUE_LIMIT, gt=0, le=100_000)
 
 
 async def _supervised(name: str, work: Coroutine[Any, Any, None], lifecycle: Lifecycle) -> None:
@@ -75,8 +82,9 @@ class OrchestratorService:
 
         server = host.grpc_server
         producer = await host.bus.producer()
+        parked = PgParkedRunStore(host.pool)
         scenario_service_pb2_grpc.add_ScenarioServiceServicer_to_server(
-            ScenarioServicer(scenarios), server
+            ScenarioServicer(scenarios, parked, producer), server
         )
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
             RunServicer(scenarios, runs, producer), server
@@ -92,7 +100,10 @@ class OrchestratorService:
             return await host.pool.fetchval("SELECT 1") == 1
 
         host.lifecycle.health.add("postgres", postgres)
-        loop = OrchestratorLoop(host.bus, runs, RunProcessor(runs, PlanCache(scenarios)))
+        parking = Parking(parked, settings.scenario_queue_limit)
+        plans = PlanCache(scenarios, external=app_kinds())  # loads the connectors' entry points
+        processor = RunProcessor(runs, plans, parking=parking)
+        loop = OrchestratorLoop(host.bus, runs, processor)
         host.lifecycle.spawn(
             _supervised("orchestrator loop", loop.run(host.lifecycle.stopping), host.lifecycle),
             name="orchestrator loop",

@@ -9,6 +9,7 @@ through the public gRPC APIs, with each user's own service token. Settings come 
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,7 @@ from starlette.routing import Mount, Route
 
 from scenarist_studio.accounts import Accounts
 from scenarist_studio.api import ENDPOINTS
+from scenarist_studio.bootstrap import ensure_first_user
 from scenarist_studio.clients import Clients, Targets
 from scenarist_studio.context import Studio
 from scenarist_studio.openapi import API_PREFIX, openapi_document
@@ -97,6 +99,8 @@ class StudioService:
         )
         studio = Studio(accounts, clients, options)
         host.shared["studio"] = studio
+        # The standalone launcher cannot import this service; it calls this to make a first user.
+        host.shared["ensure_first_user"] = functools.partial(ensure_first_user, host)
         host.routes.append(Mount(API_PREFIX, app=api_app(studio, host.settings.version)))
         host.routes.extend(web_routes())
 

@@ -12,8 +12,10 @@ import re
 from typing import Any
 
 import orjson
-from scenarist.run.v1.events_pb2 import RunEvent
+from scenarist.run.v1.events_pb2 import RunEvent, RunEventType
 from starlette.responses import Response
+
+from scenarist_trigger.problems import Problem, problem_response
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}")
 _FORBIDDEN_VALUE = re.compile(r"[\r\n\x00]")
@@ -35,6 +37,8 @@ _DROPPED = frozenset(
 )
 _ACTIVE_TYPES = ("html", "xml", "svg", "javascript", "ecmascript")
 SANDBOX_CSP = "sandbox; default-src 'none'"
+# The orchestrator's error type for a run refused because its inactive scenario's queue is full.
+QUEUE_FULL = "QueueFullError"
 
 
 def accepted(run_id: str) -> Response:
@@ -55,6 +59,13 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 
 
 def from_event(event: RunEvent, run_id: str) -> Response:
+    if event.type == RunEventType.RUN_EVENT_TYPE_QUEUED:
+        return queued(run_id)
+    if event.type == RunEventType.RUN_EVENT_TYPE_CANCELLED and event.error.type == QUEUE_FULL:
+        # Make answers 400 "Queue is full"; the request was not accepted, so nothing will run.
+        return problem_response(
+            Problem(400, "queue-full", "Queue is full", event.error.message or QUEUE_FULL)
+        )
     if not event.result:
         return accepted(run_id)
     try:

@@ -1,4 +1,4 @@
-"""Trigger settings: the common service settings plus the webhook ingress knobs.
+"""Trigger settings: the common service settings plus the webhook ingress and scheduler knobs.
 
 Read from the environment like every other setting (``SCENARIST_PUBLIC_URL``,
 ``SCENARIST_WEBHOOK_RESPONSE_TIMEOUT_SECONDS``, ...); the values the host was started with win.
@@ -27,6 +27,14 @@ class TriggerSettings(ServiceSettings):
     # Peers (CIDRs) whose X-Forwarded-For is believed; empty trusts nobody's.
     webhook_trusted_proxies: list[str] = Field(default_factory=list)
     webhook_max_json_depth: int = Field(default=64, gt=0, le=512)
+    # How often the scheduler looks for due schedules (each pass is one short transaction).
+    schedule_tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    schedule_batch: int = Field(default=20, gt=0, le=1000)
+    # A fired run whose bus acknowledgement never came is sent again after this long.
+    schedule_pending_grace_seconds: float = Field(default=30.0, gt=0)
+    # Make's default "maximum runs to start per minute" of a scenario.
+    schedule_default_runs_per_minute: int = Field(default=100, gt=0)
+    schedule_poll_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
 
 def trigger_settings(base: ServiceSettings) -> TriggerSettings:

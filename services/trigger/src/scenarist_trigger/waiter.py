@@ -20,7 +20,12 @@ from scenarist_bus.port import Bus, BusError, Consumer, Record
 
 log = logging.getLogger(__name__)
 
-_ENDS = (RunEventType.RUN_EVENT_TYPE_FINISHED, RunEventType.RUN_EVENT_TYPE_CANCELLED)
+# QUEUED answers at once too: the scenario is inactive, the run waits for its activation.
+_ENDS = (
+    RunEventType.RUN_EVENT_TYPE_FINISHED,
+    RunEventType.RUN_EVENT_TYPE_CANCELLED,
+    RunEventType.RUN_EVENT_TYPE_QUEUED,
+)
 _SKEW_MS = 60_000  # clock skew allowed between producers and this process
 
 

@@ -18,6 +18,8 @@ async def make_request(ctx: ActionContext, inputs: dict[str, Any]) -> list[Bundl
     payload = body(inputs)
     given = {name.lower() for name, _ in headers}
     headers += [(k, v) for k, v in payload.pop("headers", {}).items() if k.lower() not in given]
+    if inputs.get("idempotencyKey") and ctx.run.idempotency_key and "idempotency-key" not in given:
+        headers.append(("Idempotency-Key", ctx.run.idempotency_key))
 
     async def send(url: str, extra: list[tuple[str, str]]) -> HttpResponse:
         params = [*base_params, *extra] if extra or base_params else None

@@ -96,6 +96,15 @@ INPUTS = (
         default=False,
     ),
     FieldSpec("followRedirect", FieldType.BOOLEAN, "Follow redirects", default=True),
+    # Not in Make's HTTP app: ours can forward the task's idempotency key, which stays the same
+    # when a task is delivered twice, so an API that honours the header applies the call once.
+    FieldSpec(
+        "idempotencyKey",
+        FieldType.BOOLEAN,
+        "Send an Idempotency-Key header",
+        help="The key is the same when a task is redelivered, so the target can deduplicate.",
+        default=False,
+    ),
     FieldSpec("timeout", FieldType.NUMBER, "Timeout (seconds)", default=40),
     FieldSpec("pagination", FieldType.COLLECTION, "Pagination", fields=_PAGINATION),
 )

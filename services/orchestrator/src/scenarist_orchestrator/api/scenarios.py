@@ -3,24 +3,30 @@
 Documents arrive as JSON or YAML text (native, or a Make blueprint export); they are parsed and
 validated by the engine, and the *native* document is stored as JSON, so what runs is exactly
 what was validated. Reads return that stored JSON, not the submitted text.
+
+ActivateScenario also releases the runs queued while the scenario was inactive (parking.py): they
+are requested again, oldest first. If the bus fails midway the call answers UNAVAILABLE with the
+scenario active and the rest still queued; activating again releases them.
 """
 
 # ruff: noqa: N802 - RPC method names are fixed by the generated servicer base class
 from __future__ import annotations
 
+import grpc
 import orjson
 from scenarist.scenario.v1 import scenario_pb2, scenario_service_pb2, scenario_service_pb2_grpc
+from scenarist_bus.port import BusError, Producer
 from scenarist_engine.errors import ScenarioValidationError, ValidationIssue
 from scenarist_engine.model.loading import load_scenario_text
 from scenarist_engine.model.scenario import Scenario
 from scenarist_engine.model.validate import validate_or_raise
-from scenarist_engine.modules import BUILTIN_KINDS
 from scenarist_runtime.auth import current_principal, require_role
 from scenarist_storage.models import JsonObject, Role, ScenarioRecord
-from scenarist_storage.ports import ScenarioStore
+from scenarist_storage.ports import ParkedRunStore, ScenarioStore
 
 from scenarist_orchestrator.api.common import (
     Context,
+    abort,
     abort_invalid,
     not_found,
     page_size,
@@ -28,13 +34,16 @@ from scenarist_orchestrator.api.common import (
     store_errors,
     timestamp,
 )
+from scenarist_orchestrator.app_modules import known_modules
+from scenarist_orchestrator.parking import release_parked
 
 pb = scenario_service_pb2
 
 
 def parse_document(text: str) -> Scenario:
     """The validated scenario; raises ScenarioValidationError with every issue."""
-    return validate_or_raise(load_scenario_text(text), known_modules=set(BUILTIN_KINDS))
+    # Built-in kinds and the installed connectors' app modules (http:MakeRequest, ...).
+    return validate_or_raise(load_scenario_text(text), known_modules=known_modules())
 
 
 def native_document(scenario: Scenario) -> JsonObject:
@@ -69,8 +78,15 @@ def scenario_message(
 
 
 class ScenarioServicer(scenario_service_pb2_grpc.ScenarioServiceServicer):
-    def __init__(self, scenarios: ScenarioStore) -> None:
+    def __init__(
+        self,
+        scenarios: ScenarioStore,
+        parked: ParkedRunStore | None = None,
+        producer: Producer | None = None,
+    ) -> None:
         self._scenarios = scenarios
+        self._parked = parked
+        self._producer = producer
 
     async def _document(self, context: Context, text: str) -> Scenario:
         if not text.strip():
@@ -163,6 +179,15 @@ class ScenarioServicer(scenario_service_pb2_grpc.ScenarioServiceServicer):
         self, request: pb.ActivateScenarioRequest, context: Context
     ) -> pb.ActivateScenarioResponse:
         record = await self._set_active(context, request.scenario_id, True)
+        if self._parked is not None and self._producer is not None:
+            try:
+                await release_parked(self._parked, self._producer, record.org_id, record.id)
+            except BusError:
+                await abort(
+                    context,
+                    grpc.StatusCode.UNAVAILABLE,
+                    "activated, but queued runs could not all be released; activate again",
+                )
         return pb.ActivateScenarioResponse(scenario=scenario_message(record))
 
     async def DeactivateScenario(

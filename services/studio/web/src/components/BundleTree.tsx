@@ -5,7 +5,10 @@ interface Props {
   value: unknown;
   label?: string;
   open?: boolean;
+  depth?: number;
 }
+
+const OPEN_LEVELS = 3; // bundles are small: show their first levels without a click
 
 function summary(value: unknown): string {
   if (Array.isArray(value)) return `Array (${value.length})`;
@@ -20,7 +23,7 @@ function scalar(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function BundleTree({ value, label, open = false }: Props) {
+export function BundleTree({ value, label, open, depth = 0 }: Props) {
   const isContainer = value !== null && typeof value === "object";
   if (!isContainer) {
     return (
@@ -34,13 +37,13 @@ export function BundleTree({ value, label, open = false }: Props) {
     ? value.map((item, index) => [String(index + 1), item])
     : Object.entries(value as Record<string, unknown>);
   return (
-    <details className="tree-node" open={open}>
+    <details className="tree-node" open={open ?? depth < OPEN_LEVELS}>
       <summary>
         {label !== undefined && <span className="tree-key">{label}</span>} <span className="tree-kind">{summary(value)}</span>
       </summary>
       <div className="tree-children">
         {entries.map(([key, item]) => (
-          <BundleTree key={key} label={key} value={item} />
+          <BundleTree key={key} label={key} value={item} depth={depth + 1} />
         ))}
       </div>
     </details>

@@ -19,8 +19,9 @@ import {
   type Node,
   type NodeChange,
   type NodeProps,
+  type ReactFlowInstance,
 } from "@xyflow/react";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import type { ModuleSpec } from "../types";
 import { isRouter, type EdgeKind, type Graph, type GraphEdge } from "./graph";
 
@@ -102,6 +103,7 @@ interface Props {
   failed: Set<number>;
   selected: number | null;
   readOnly: boolean;
+  fitSignal: number; // changes when the view should fit every module again (auto-layout)
   onSelect: (id: number | null) => void;
   onMove: (positions: Map<number, { x: number; y: number }>, final: boolean) => void;
   onConnect: (source: number, target: number, kind: EdgeKind) => void;
@@ -131,6 +133,10 @@ export function Canvas(props: Props) {
     [graph.nodes, specs, operations, failed, selected],
   );
   const [nodes, setNodes] = useState<ModuleNode[]>(wanted);
+  const flow = useRef<ReactFlowInstance<ModuleNode, LinkEdge> | null>(null);
+  useEffect(() => {
+    if (props.fitSignal) window.requestAnimationFrame(() => void flow.current?.fitView({ maxZoom: 1.1 }));
+  }, [props.fitSignal]);
   useEffect(() => {
     // Keep what the library measured; take everything else from the graph.
     setNodes((old) => {
@@ -181,6 +187,9 @@ export function Canvas(props: Props) {
         edges={edges}
         nodeTypes={NODE_TYPES}
         edgeTypes={EDGE_TYPES}
+        onInit={(instance) => {
+          flow.current = instance;
+        }}
         onNodesChange={onNodesChange}
         onConnect={onConnect}
         onDelete={({ nodes: gone, edges: cut }) =>

@@ -34,7 +34,7 @@ export interface Graph {
 
 export const ROUTER = "builtin:BasicRouter";
 export const DIRECTIVES = ["Resume", "Ignore", "Break", "Commit", "Rollback"];
-const X_STEP = 240;
+const X_STEP = 300;
 const Y_STEP = 150;
 
 export function isRouter(node: GraphNode | undefined): boolean {

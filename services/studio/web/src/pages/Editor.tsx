@@ -61,6 +61,7 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
   const [result, setResult] = useState<RunResult | null>(null);
   const [running, setRunning] = useState(false);
   const [tab, setTab] = useState<"module" | "run">("module");
+  const [fitSignal, setFitSignal] = useState(0);
   const mappingTarget = useRef<MappingTarget | null>(null);
   const specs = catalogue?.modules ?? new Map<string, ModuleSpec>();
   const node = graph.nodes.find((n) => n.id === selected);
@@ -223,7 +224,13 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
               <button type="button" onClick={history.redo} disabled={!history.canRedo} aria-keyshortcuts="Control+Y">
                 Redo
               </button>
-              <button type="button" onClick={() => commit(autoLayout(graph))}>
+              <button
+                type="button"
+                onClick={() => {
+                  commit(autoLayout(graph));
+                  setFitSignal((n) => n + 1);
+                }}
+              >
                 Auto-layout
               </button>
             </>
@@ -269,6 +276,7 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
               failed={failed}
               selected={selected}
               readOnly={readOnly}
+              fitSignal={fitSignal}
               onSelect={(id) => {
                 setSelected(id);
                 if (id !== null) setTab("module");

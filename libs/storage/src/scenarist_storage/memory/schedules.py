@@ -1,0 +1,244 @@
+"""In-memory ScheduleStore and ParkedRunStore with the Postgres stores' semantics: org scoping,
+newest-first paging, claims that skip (never wait for) schedules another claim holds, and claim
+writes that apply only when the claim block exits normally."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from scenarist_storage.errors import ConflictError, NotFoundError
+from scenarist_storage.memory._clock import Clock, clone, utc_now
+from scenarist_storage.models import Page
+from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
+from scenarist_storage.schedule_models import (
+    FireState,
+    NewSchedule,
+    ParkedRun,
+    ScheduleDefinition,
+    ScheduleRecord,
+)
+
+BudgetKey = tuple[uuid.UUID, uuid.UUID]
+
+
+class _MemoryClaim:
+    def __init__(self, store: MemoryScheduleStore, schedules: list[ScheduleRecord]) -> None:
+        self._store = store
+        self._schedules = schedules
+        self.saves: dict[uuid.UUID, FireState] = {}
+        self.budgets: dict[BudgetKey, tuple[datetime, int]] = {}
+
+    @property
+    def schedules(self) -> list[ScheduleRecord]:
+        return [clone(s) for s in self._schedules]
+
+    async def save(self, schedule_id: uuid.UUID, state: FireState) -> None:
+        self.saves[schedule_id] = clone(state)
+
+    async def take_budget(
+        self, org_id: uuid.UUID, scenario_id: uuid.UUID, window_start: datetime, limit: int
+    ) -> bool:
+        key = (org_id, scenario_id)
+        window, started = self.budgets.get(key) or self._store.budgets.get(key) or (None, 0)
+        if window != window_start:
+            started = 0
+        if started >= limit:
+            return False
+        self.budgets[key] = (window_start, started + 1)
+        return True
+
+
+class MemoryScheduleStore:
+    def __init__(self, clock: Clock = utc_now) -> None:
+        self._clock = clock
+        self._rows: dict[uuid.UUID, tuple[int, ScheduleRecord]] = {}
+        self._seq = itertools.count(1)
+        self._claimed: set[uuid.UUID] = set()
+        self.budgets: dict[BudgetKey, tuple[datetime, int]] = {}
+
+    async def create(self, new: NewSchedule) -> ScheduleRecord:
+        if new.id in self._rows:
+            raise ConflictError("schedule id already exists")
+        now = self._clock()
+        record = ScheduleRecord(
+            id=new.id,
+            org_id=new.org_id,
+            scenario_id=new.scenario_id,
+            definition=clone(new.definition),
+            paused=new.paused,
+            state=FireState(next_due_at=new.next_due_at, attempt_at=new.next_due_at),
+            created_at=now,
+            updated_at=now,
+        )
+        self._rows[new.id] = (next(self._seq), record)
+        return clone(record)
+
+    def _owned(self, org_id: uuid.UUID, schedule_id: uuid.UUID) -> tuple[int, ScheduleRecord]:
+        found = self._rows.get(schedule_id)
+        if found is None or found[1].org_id != org_id:
+            raise NotFoundError(f"schedule {schedule_id} not found")
+        return found
+
+    async def get(self, org_id: uuid.UUID, schedule_id: uuid.UUID) -> ScheduleRecord | None:
+        found = self._rows.get(schedule_id)
+        return clone(found[1]) if found is not None and found[1].org_id == org_id else None
+
+    async def list(
+        self,
+        org_id: uuid.UUID,
+        *,
+        scenario_id: uuid.UUID | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[ScheduleRecord]:
+        check_page_size(page_size)
+        before = token_int(decode_token("schedules", page_token, 1)[0]) if page_token else None
+        matches = sorted(
+            (
+                (seq, rec)
+                for seq, rec in self._rows.values()
+                if rec.org_id == org_id
+                and (scenario_id is None or rec.scenario_id == scenario_id)
+                and (before is None or seq < before)
+            ),
+            key=lambda item: -item[0],
+        )
+        page = matches[:page_size]
+        token = encode_token("schedules", [page[-1][0]]) if len(matches) > page_size else None
+        return Page([clone(rec) for _, rec in page], token)
+
+    def _replace(self, seq: int, record: ScheduleRecord, **changes: object) -> ScheduleRecord:
+        updated = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+        self._rows[record.id] = (seq, updated)
+        return clone(updated)
+
+    async def redefine(
+        self,
+        org_id: uuid.UUID,
+        schedule_id: uuid.UUID,
+        definition: ScheduleDefinition,
+        next_due_at: datetime | None,
+    ) -> ScheduleRecord:
+        seq, record = self._owned(org_id, schedule_id)
+        state = dataclasses.replace(
+            record.state, next_due_at=next_due_at, attempt_at=next_due_at, last_error=""
+        )
+        return self._replace(
+            seq, record, definition=clone(definition), state=state, updated_at=self._clock()
+        )
+
+    async def set_paused(
+        self,
+        org_id: uuid.UUID,
+        schedule_id: uuid.UUID,
+        paused: bool,
+        next_due_at: datetime | None,
+    ) -> ScheduleRecord:
+        seq, record = self._owned(org_id, schedule_id)
+        state = dataclasses.replace(record.state, next_due_at=next_due_at, attempt_at=next_due_at)
+        return self._replace(seq, record, paused=paused, state=state, updated_at=self._clock())
+
+    async def delete(self, org_id: uuid.UUID, schedule_id: uuid.UUID) -> None:
+        self._owned(org_id, schedule_id)
+        del self._rows[schedule_id]
+
+    def _claimable(self, record: ScheduleRecord, now: datetime, pending_before: datetime) -> bool:
+        if record.id in self._claimed:
+            return False
+        state = record.state
+        if state.pending is not None:
+            return state.pending.since <= pending_before
+        return not record.paused and state.attempt_at is not None and state.attempt_at <= now
+
+    @asynccontextmanager
+    async def claim_due(
+        self, now: datetime, *, limit: int, pending_before: datetime
+    ) -> AsyncIterator[_MemoryClaim]:
+        due = [r for _, r in self._rows.values() if self._claimable(r, now, pending_before)]
+        due.sort(key=_claim_order)
+        claim = _MemoryClaim(self, due[:limit])
+        ids = {r.id for r in due[:limit]}
+        self._claimed |= ids
+        try:
+            yield claim
+            for schedule_id, state in claim.saves.items():
+                found = self._rows.get(schedule_id)
+                if found is not None:
+                    self._rows[schedule_id] = (found[0], dataclasses.replace(found[1], state=state))
+            self.budgets.update(claim.budgets)
+        finally:
+            self._claimed -= ids
+
+    async def clear_pending(self, schedule_id: uuid.UUID, key: str) -> bool:
+        found = self._rows.get(schedule_id)
+        if found is None or found[1].state.pending is None or found[1].state.pending.key != key:
+            return False
+        state = dataclasses.replace(found[1].state, pending=None)
+        self._rows[schedule_id] = (found[0], dataclasses.replace(found[1], state=state))
+        return True
+
+
+def _claim_order(record: ScheduleRecord) -> datetime:
+    pending = record.state.pending
+    moment = pending.since if pending is not None else record.state.attempt_at
+    assert moment is not None  # claimable rows have one or the other
+    return moment
+
+
+class MemoryParkedRunStore:
+    def __init__(self, clock: Clock = utc_now) -> None:
+        self._clock = clock
+        self._rows: dict[uuid.UUID, ParkedRun] = {}
+        self._seq = itertools.count(1)
+
+    async def park(
+        self,
+        org_id: uuid.UUID,
+        scenario_id: uuid.UUID,
+        run_id: uuid.UUID,
+        request: bytes,
+        *,
+        limit: int,
+    ) -> bool:
+        existing = self._rows.get(run_id)
+        if existing is not None:
+            self._rows[run_id] = dataclasses.replace(existing, seq=next(self._seq))
+            return True
+        if await self.count(org_id, scenario_id) >= limit:
+            return False
+        self._rows[run_id] = ParkedRun(
+            next(self._seq), run_id, org_id, scenario_id, bytes(request), self._clock()
+        )
+        return True
+
+    async def parked(
+        self, org_id: uuid.UUID, scenario_id: uuid.UUID, *, after_seq: int = 0, limit: int = 100
+    ) -> list[ParkedRun]:
+        found = sorted(
+            (
+                p
+                for p in self._rows.values()
+                if p.org_id == org_id and p.scenario_id == scenario_id and p.seq > after_seq
+            ),
+            key=lambda p: p.seq,
+        )
+        return found[:limit]
+
+    async def release(self, released: Sequence[ParkedRun]) -> int:
+        removed = 0
+        for entry in released:
+            current = self._rows.get(entry.run_id)
+            if current is not None and current.seq == entry.seq:
+                del self._rows[entry.run_id]
+                removed += 1
+        return removed
+
+    async def count(self, org_id: uuid.UUID, scenario_id: uuid.UUID) -> int:
+        return sum(
+            1 for p in self._rows.values() if p.org_id == org_id and p.scenario_id == scenario_id
+        )

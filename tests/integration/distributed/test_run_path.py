@@ -1,0 +1,95 @@
+"""The run path across separate processes: a webhook call runs through trigger → orchestrator →
+executors → log over real Kafka, and two executors share the module tasks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from distributed_support import (
+    SUCCESS,
+    Api,
+    Cluster,
+    Tenant,
+    fan_out,
+    items_input,
+    until,
+)
+from scenarist.identity.v1 import identity_pb2, organization_service_pb2
+from scenarist.run.v1 import run_service_pb2
+from scenarist.trigger.v1 import webhook_pb2, webhook_service_pb2
+from scenarist_storage.models import Role
+
+pytestmark = pytest.mark.integration
+
+GREETING = """\
+name: Distributed greeting
+flow:
+  - {id: 1, module: gateway:CustomWebHook}
+  - {id: 2, module: util:FunctionSleep, mapper: {duration: 0}}
+  - {id: 3, module: util:ComposeTransformer, mapper: {value: "Hello {{1.name}}"}}
+  - id: 4
+    module: gateway:WebhookRespond
+    mapper: {status: "200", body: "{{3.value}}"}
+"""
+
+
+async def test_the_bootstrap_token_of_make_up_is_an_owner(cluster: Cluster, api: Api) -> None:
+    me = await api.organizations.GetOrganization(
+        organization_service_pb2.GetOrganizationRequest(),
+        metadata=(("authorization", f"Bearer {cluster.bootstrap_token()}"),),
+    )
+    assert me.role == identity_pb2.ROLE_OWNER
+    assert (cluster.run_dir / "local.env").stat().st_mode & 0o777 == 0o600
+    assert (cluster.run_dir / "services" / "keys.env").stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_webhook_run_crosses_every_service_and_is_logged(
+    cluster: Cluster, api: Api, acme: Tenant
+) -> None:
+    scenario_id = await api.create_scenario(acme, GREETING, activate=True)
+    hook = await api.webhooks.CreateWebhook(
+        webhook_service_pb2.CreateWebhookRequest(
+            scenario_id=scenario_id, name="greeting", auth=webhook_pb2.WEBHOOK_AUTH_NONE
+        ),
+        metadata=acme.auth(Role.EDITOR),
+    )
+    async with httpx.AsyncClient(timeout=60) as client:
+        reply = await client.post(
+            cluster.http("trigger") + hook.webhook.url_path, json={"name": "Ada"}
+        )
+    assert (reply.status_code, reply.text) == (200, "Hello Ada")
+
+    listed = await api.runs.ListRuns(
+        run_service_pb2.ListRunsRequest(scenario_id=scenario_id), metadata=acme.auth()
+    )
+    [run] = await api.finished_runs(acme, [r.id for r in listed.runs])
+    assert run.status == SUCCESS
+    steps = await until(
+        lambda: api.run_log(acme, run.id),
+        lambda found: len(found) >= run.operations,
+        timeout=30,
+        what="the run's steps in the log service",
+    )
+    assert sorted(step.module_id for step in steps) == [1, 2, 3, 4]
+    assert len(steps) == run.operations
+    assert {step.module for step in steps} >= {"util:FunctionSleep", "gateway:WebhookRespond"}
+
+
+async def test_two_executors_share_the_module_tasks(
+    cluster: Cluster, api: Api, acme: Tenant
+) -> None:
+    executors = ("executor-1", "executor-2")
+    sample = "scenarist_tasks_executed_total"
+    before = [await cluster.counter(name, sample, module_kind_family="util") for name in executors]
+    scenario_id = await api.create_scenario(acme, fan_out(8, 0.05, 8), activate=True)
+    run_ids = await asyncio.gather(
+        *(api.start_run(acme, scenario_id, items_input(8)) for _ in range(6))
+    )
+    runs = await api.finished_runs(acme, list(run_ids))
+    assert {run.status for run in runs} == {SUCCESS}
+    after = [await cluster.counter(name, sample, module_kind_family="util") for name in executors]
+    shares = [int(a - b) for a, b in zip(after, before, strict=True)]
+    assert all(share > 0 for share in shares), shares
+    assert sum(shares) == 6 * 8  # one sleep task per item, none executed twice
