@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 export UV_LINK_MODE := copy
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help install studio-web run test test-unit lint proto bench up down clean schema
+.PHONY: help install studio-web run test test-unit lint proto bench up down clean schema helm-test
 
 help:
 	@echo "make install   create .venv with every workspace package (uv, system Python 3.11)"
@@ -20,6 +20,8 @@ help:
 	@echo "make test      install, lint and run the whole test suite"
 	@echo "make lint      ruff, mypy --strict on libs, import-linter"
 	@echo "make schema    regenerate schemas/scenario.schema.json"
+	@echo "make helm-test helm lint + template + kubeconform -strict on helm/scenarist (offline)"
+	@echo "make up/down   every service as its own process on real Kafka, Postgres, Redis"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,11 +53,14 @@ lint: install
 test-unit: install
 	$(PYTEST) tests/unit tests/contract -q
 
-test: install lint
+test: install lint helm-test
 	$(VENV)/bin/python -m scenarist_engine.schema --check schemas/scenario.schema.json
 	$(VENV)/bin/python scripts/gen_protos.py --check
 	scripts/ensure_chromium.sh
 	scripts/with_test_infra.sh $(PYTEST) -q
+
+helm-test: install
+	scripts/helm_test.sh
 
 schema: install
 	$(VENV)/bin/python -m scenarist_engine.schema schemas/scenario.schema.json

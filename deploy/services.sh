@@ -13,8 +13,9 @@
 # Needs the infrastructure (deploy/infra.sh up). State in ${RUN_ROOT}/services: <name>.pid,
 # <name>.log, keys.env (the secret keys, generated once, mode 600) and bootstrap.env (the owner
 # token the first orchestrator writes). Ports (loopback) can be moved with
-# SCENARIST_{ORCHESTRATOR,TRIGGER,LOG,GATEWAY}_{HTTP,GRPC}_PORT and SCENARIST_EXECUTOR_HTTP_PORT_BASE
-# (executor i listens on base + i), so test sessions never collide with a developer's `make up`.
+# SCENARIST_{ORCHESTRATOR,TRIGGER,LOG,GATEWAY}_{HTTP,GRPC}_PORT, SCENARIST_GATEWAY_INTERNAL_PORT
+# and SCENARIST_EXECUTOR_HTTP_PORT_BASE (executor i listens on base + i), so test sessions never
+# collide with a developer's `make up`.
 set -euo pipefail
 export LOG_TAG=services
 # shellcheck source=lib.sh
@@ -33,6 +34,8 @@ TRIGGER_HTTP="${SCENARIST_TRIGGER_HTTP_PORT:-8080}"
 TRIGGER_GRPC="${SCENARIST_TRIGGER_GRPC_PORT:-50052}"
 LOG_GRPC="${SCENARIST_LOG_GRPC_PORT:-50053}"
 GATEWAY_GRPC="${SCENARIST_GATEWAY_GRPC_PORT:-50054}"
+# Where executors call ExecuteModule (the gateway's internal gRPC port, not for API tokens).
+GATEWAY_INTERNAL="${SCENARIST_GATEWAY_INTERNAL_PORT:-50055}"
 PUBLIC_URL="http://127.0.0.1:${TRIGGER_HTTP}"
 
 # name module http_port grpc_port (gRPC 0: a free port; executors serve no gRPC API)
@@ -59,8 +62,8 @@ process_line() {
   die "unknown process '$1' (see: services.sh list)"
 }
 
-# The keys that encrypt connection secrets and seal webhook URLs: generated once per run dir and
-# shared by every process (replicas must agree on them).
+# The keys that encrypt connection secrets and seal webhook URLs, and the secret executors show
+# on the gateway's internal port: generated once per run dir and shared by every process.
 ensure_keys() {
   [[ -s "${KEYS_FILE}" ]] && return 0
   local tmp="${KEYS_FILE}.$$.tmp"
@@ -68,6 +71,7 @@ ensure_keys() {
     umask 077
     printf 'SCENARIST_SECRETS_KEY=%s\nSCENARIST_WEBHOOK_SECRET_KEY=%s\n' \
       "$(head -c 32 /dev/urandom | base64)" "$(head -c 32 /dev/urandom | base64)" >"${tmp}"
+    printf 'SCENARIST_INTERNAL_SECRET=%s\n' "$(head -c 32 /dev/urandom | base64)" >>"${tmp}"
   )
   mv -f "${tmp}" "${KEYS_FILE}"
   log "generated secret keys in ${KEYS_FILE}"
@@ -97,6 +101,8 @@ launch() {
     export SCENARIST_ORCHESTRATOR_TARGET="127.0.0.1:${ORCH_GRPC}"
     export SCENARIST_PUBLIC_URL="${PUBLIC_URL}"
     export SCENARIST_BOOTSTRAP_FILE="${BOOTSTRAP_FILE}"
+    export SCENARIST_GATEWAY_INTERNAL_PORT="${GATEWAY_INTERNAL}"
+    export SCENARIST_GATEWAY_TARGET="127.0.0.1:${GATEWAY_INTERNAL}"
     # setsid: Ctrl-C in the terminal that ran `make up` must not reach the services.
     exec setsid "${PY}" -m "${module}" >>"${SVC_DIR}/${name}.log" 2>&1 </dev/null
   ) &

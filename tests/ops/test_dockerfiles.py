@@ -173,3 +173,8 @@ def test_the_parser_joins_continuations_and_skips_comments() -> None:
     (stage,) = stages(text)
     assert stage.name == "b"
     assert stage.all("RUN") == ["x && y"]
+
+
+def test_the_entrypoint_module_exists(service: str) -> None:
+    package = REPO / "services" / service / "src" / f"scenarist_{service}"
+    assert (package / "__main__.py").is_file(), f"python -m scenarist_{service} has no __main__"

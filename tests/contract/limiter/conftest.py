@@ -30,7 +30,7 @@ def redis_url() -> Iterator[str]:
     if url := os.environ.get("SCENARIST_REDIS_URL"):
         yield url
         return
-    was_up = _run(str(INFRA), "status", timeout=60).stdout.find("[redis] running") >= 0
+    was_up = _run(str(INFRA.parent / "redis" / "redis.sh"), "status", timeout=60).returncode == 0
     up = _run(str(INFRA), "up", "redis", timeout=300)
     if up.returncode != 0:
         pytest.fail(f"deploy/infra.sh up redis failed: {up.stderr[-2000:]}")

@@ -25,10 +25,14 @@ INFRA = Path(__file__).resolve().parents[3] / "deploy" / "infra.sh"
 def _dsn() -> str:
     if dsn := os.environ.get("SCENARIST_POSTGRES_DSN"):
         return dsn
-    up = subprocess.run([str(INFRA), "up", "postgres"], capture_output=True, text=True, timeout=300)
+    up = subprocess.run(
+        [str(INFRA), "up", "postgres"], capture_output=True, text=True, timeout=300, check=False
+    )
     if up.returncode != 0:
         pytest.fail(f"infra.sh up postgres failed: {up.stderr[-2000:]}")
-    env = subprocess.run([str(INFRA), "env"], capture_output=True, text=True, timeout=60)
+    env = subprocess.run(
+        [str(INFRA), "env"], capture_output=True, text=True, timeout=60, check=False
+    )
     for line in env.stdout.splitlines():
         words = shlex.split(line)
         if len(words) == 2 and words[1].startswith("SCENARIST_POSTGRES_DSN="):

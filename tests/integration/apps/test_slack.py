@@ -45,7 +45,7 @@ async def test_incoming_webhook_keeps_its_url_out_of_logs(
         assert await runtime.execute("slack:PostViaWebhook", {"webhookUrl": url, "text": "hi"}) == [
             {"ok": True}
         ]
-        assert fake.posted == [{"text": "hi"}]  # type: ignore[attr-defined]
+        assert fake.state["posted"] == [{"text": "hi"}]
         with pytest.raises(errors.AuthError):
             await runtime.execute(
                 "slack:PostViaWebhook",

@@ -16,13 +16,13 @@ import os
 import shlex
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from e2e_stack import Stack
+from e2e_stack import Stack, StartStack
 from pydantic import SecretStr
 from scenarist_connector_sdk.testing import FakeHttpServer
 from scenarist_runtime.host import start_host
@@ -33,8 +33,6 @@ from scenarist_storage.pg import PgIdentityStore
 
 INFRA = Path(__file__).resolve().parents[3] / "deploy" / "infra.sh"
 SERVICES = ["orchestrator", "executor", "trigger", "log", "connector_gateway"]
-
-StartStack = Callable[..., Awaitable[Stack]]
 
 
 def _infra_env(component: str, variable: str) -> str:

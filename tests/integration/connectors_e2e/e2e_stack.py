@@ -80,7 +80,9 @@ class Stack:
         runs = run_service_pb2_grpc.RunServiceStub(self.channel)
 
         async def final() -> Any:
-            got = await runs.GetRun(run_service_pb2.GetRunRequest(run_id=run_id), metadata=self.auth)
+            got = await runs.GetRun(
+                run_service_pb2.GetRunRequest(run_id=run_id), metadata=self.auth
+            )
             return got.run if got.run.status in FINAL else None
 
         return await poll(final, attempts, f"run {run_id} did not finish")
@@ -97,7 +99,8 @@ class Stack:
             mine = [s for s in page.steps if s.module_id == module_id]
             return mine if len(mine) >= count else None
 
-        return await poll(found, 300, f"no {count} steps of module {module_id} in the run log")
+        steps: list[Any] = await poll(found, 300, f"no {count} steps of module {module_id}")
+        return steps
 
     async def run_log_text(self, run_id: str) -> str:
         logs = log_service_pb2_grpc.LogServiceStub(self.channel)
@@ -105,6 +108,9 @@ class Stack:
             log_service_pb2.GetRunLogRequest(run_id=run_id, page_size=1000), metadata=self.auth
         )
         return str(page)
+
+
+StartStack = Callable[..., Awaitable[Stack]]
 
 
 async def poll(check: Callable[[], Awaitable[Any]], attempts: int, failure: str) -> Any:

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import StartStack
+from e2e_stack import StartStack
 from scenarist.run.v1 import run_pb2
 from scenarist_connector_sdk.testing import FakeHttpServer, FakeRequest, FakeResponse
 from scenarist_observability.metrics import METRICS
 
 pytestmark = pytest.mark.integration
 
-SECRET = "sk-live-Very-Secret-7781"  # noqa: S105 - a test credential that must never leak
+SECRET = "sk-live-Very-Secret-7781"  # a test credential that must never leak
 SUCCESS = run_pb2.RunStatus.RUN_STATUS_SUCCESS
 ERROR = run_pb2.RunStatus.RUN_STATUS_ERROR
 
@@ -31,14 +31,9 @@ def user(request: FakeRequest) -> FakeResponse:
 
 def fetch_users(url: str, connection: str = "", **http: Any) -> dict[str, Any]:
     """Webhook trigger -> iterator over `ids` -> http:MakeRequest -> array aggregator."""
-    request: dict[str, Any] = {
-        "id": 3,
-        "module": "http:MakeRequest",
-        "mapper": {"url": url, "method": "get", "qs": [{"name": "id", "value": "{{2.value}}"}]},
-        **http,
-    }
-    request["mapper"].update(http.pop("mapper", {}))
-    request.update({k: v for k, v in http.items() if k != "mapper"})
+    mapper = {"url": url, "method": "get", "qs": [{"name": "id", "value": "{{2.value}}"}]}
+    request: dict[str, Any] = {"id": 3, "module": "http:MakeRequest", **http}
+    request["mapper"] = {**mapper, **http.get("mapper", {})}
     if connection:
         request["parameters"] = {"connection": connection, **request.get("parameters", {})}
     return {
@@ -73,7 +68,8 @@ async def test_iterator_http_aggregator_with_an_api_key_connection(
     fake.route("GET", "/users", user)
     stack = await start_stack()
     connection = await stack.api_key_connection(SECRET)
-    document = fetch_users(f"{fake.url}/users", connection, mapper={"handleErrors": True})
+    mapper = {"handleErrors": True, "idempotencyKey": True}
+    document = fetch_users(f"{fake.url}/users", connection, mapper=mapper)
 
     run = await stack.run(document, {"ids": [1, 2, 3]})
 
@@ -84,6 +80,9 @@ async def test_iterator_http_aggregator_with_an_api_key_connection(
     ]
     assert sorted(r.query["id"][0] for r in fake.requests) == ["1", "2", "3"]
     assert {r.headers.get("x-api-key") for r in fake.requests} == {SECRET}
+    # One task's key (run/module/task/attempt): a redelivered task repeats it, others do not.
+    keys = {r.headers["idempotency-key"] for r in fake.requests}
+    assert len(keys) == 3 and all(k.startswith(f"{run.id}/3/") for k in keys)
     calls = await stack.steps(run.id, 3, count=3)
     assert all(json.loads(step.output)[0]["data"]["seen"]["x-api-key"] == "***" for step in calls)
     assert SECRET not in await stack.run_log_text(run.id)

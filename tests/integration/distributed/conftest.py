@@ -1,5 +1,5 @@
 """One distributed cluster per test session (see distributed_support): Kafka and Postgres of
-its own (a fresh run dir, free ports, so a fresh database and fresh topics), the five services as
+its own, and Redis (a fresh run dir, free ports, so a fresh database and fresh topics), the five services as
 separate processes started by deploy/services.sh, and two organizations with a token per role.
 
 Set SCENARIST_KEEP_RUN_DIR=1 to keep the run dir (service logs) after the session.
@@ -38,7 +38,9 @@ def cluster() -> Iterator[Cluster]:
     run_dir.chmod(0o755)  # as root, Postgres runs as its own user and must reach its data dir
     cluster = Cluster(run_dir, cluster_environment(run_dir))
     try:
-        cluster.script(INFRA, "up", "postgres", "kafka", timeout=400)
+        cluster.scripts_in_parallel(
+            INFRA, ("up", "postgres"), ("up", "redis"), ("up", "kafka"), timeout=400
+        )
         cluster.script(SERVICES, "up", timeout=300)
         cluster.load_addresses()
         yield cluster
@@ -46,7 +48,7 @@ def cluster() -> Iterator[Cluster]:
         try:
             cluster.script(SERVICES, "down", timeout=180)
         finally:
-            cluster.script(INFRA, "down", "kafka", "postgres", timeout=240)
+            cluster.script(INFRA, "down", "all", timeout=240)
             if not os.environ.get("SCENARIST_KEEP_RUN_DIR"):
                 shutil.rmtree(run_dir, ignore_errors=True)
 

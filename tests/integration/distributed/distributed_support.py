@@ -86,6 +86,7 @@ def cluster_environment(run_dir: Path) -> dict[str, str]:
         "SCENARIST_LOG_GRPC_PORT",
         "SCENARIST_GATEWAY_HTTP_PORT",
         "SCENARIST_GATEWAY_GRPC_PORT",
+        "SCENARIST_GATEWAY_INTERNAL_PORT",
     ]
     env.update({name: str(port) for name, port in zip(names, free_ports(len(names)), strict=True)})
     # Executor i listens on base + i: two adjacent free ports.
@@ -142,6 +143,26 @@ class Cluster:
                 f"{script.name} {' '.join(args)} exited {done.returncode}:\n{done.stderr[-4000:]}"
             )
         return done.stdout
+
+    def scripts_in_parallel(self, script: Path, *calls: tuple[str, ...], timeout: float) -> None:
+        """`script` once per argument tuple, concurrently (Postgres starts while Kafka does)."""
+        running = [
+            subprocess.Popen(
+                [str(script), *args],
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for args in calls
+        ]
+        failures = []
+        for args, process in zip(calls, running, strict=True):
+            _, stderr = process.communicate(timeout=timeout)
+            if process.returncode != 0:
+                failures.append(f"{script.name} {' '.join(args)}: {stderr[-3000:]}")
+        if failures:
+            raise RuntimeError("\n".join(failures))
 
     def load_addresses(self) -> None:
         for line in self.script(SERVICES, "list", timeout=30).splitlines():
@@ -216,7 +237,7 @@ class Api:
             yield cls(channels)
         finally:
             for channel in channels.values():
-                await channel.close()
+                await channel.close(None)
 
     @property
     def scenarios(self) -> Any:

@@ -5,6 +5,7 @@ status SUCCESS, the exact operation count, one run per request and one log step 
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 from distributed_support import (
@@ -56,7 +57,7 @@ async def _assert_each_completed_once(
     assert all(run.status in FINAL for run in listed.runs)
     for run_id in run_ids:
         steps = await until(
-            lambda run_id=run_id: api.run_log(acme, run_id),  # type: ignore[misc]
+            functools.partial(api.run_log, acme, run_id),
             lambda found: len(found) >= fan_out_operations(ITEMS),
             timeout=30,
             what=f"the log of run {run_id}",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import grpc
 from pydantic import SecretStr
 from scenarist.run.v1.events_pb2 import RunRequested
@@ -94,10 +95,12 @@ class ScheduleWorld:
     auth: tuple[tuple[str, str], ...] = ()
     requests: Consumer | None = None
     seen: list[RunRequested] = field(default_factory=list)
+    org: str = ""
 
     async def setup(self) -> None:
         await self.bus.create_topics(topics.ALL_TOPICS)
         org = (await self.identity.create_organization("Acme")).id
+        self.org = str(org)
         _, secret = await self.identity.create_token(org, Role.EDITOR, "editor")
         self.auth = (("authorization", f"Bearer {secret}"),)
         self.requests = self.bus.consumer(f"test-{uuid.uuid4().hex}", [topics.RUNS_REQUESTED])
@@ -133,6 +136,16 @@ class ScheduleWorld:
             await replica.stop()
         self.replicas.clear()
 
+    async def forget_schedules(self) -> None:
+        """Delete this test's schedules, so later tests' clocks do not fire them."""
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            await connection.execute(
+                "DELETE FROM trigger.schedules WHERE org_id = $1", uuid.UUID(self.org)
+            )
+        finally:
+            await connection.close()
+
     async def create(
         self, replica: Replica, timing: schedule_pb2.ScheduleTiming, **definition: Any
     ) -> schedule_pb2.Schedule:
@@ -159,6 +172,8 @@ class ScheduleWorld:
         await self.settle()
         while records := await self.requests.getmany(timeout_ms=50):
             for record in records:
-                self.seen.append(envelope.payload_as(envelope.unwrap(record), RunRequested))
+                request = envelope.payload_as(envelope.unwrap(record), RunRequested)
+                if request.organization_id == self.org:  # not an earlier test's schedules
+                    self.seen.append(request)
         found, self.seen = self.seen, []
         return found

@@ -1,6 +1,6 @@
-"""The app catalogue. For now: the engine's built-in module kinds, grouped into apps by the part
-of the kind before ':' ("util:SetVariable2" is module "SetVariable2" of app "util"). Connector
-apps from the SDK join this catalogue when connectors land (issue 5)."""
+"""The app catalogue: the engine's built-in module kinds, grouped into apps by the part of the
+kind before ':' ("util:SetVariable2" is module "SetVariable2" of app "util"); the connector
+registry's apps join it in apps.py."""
 
 from __future__ import annotations
 

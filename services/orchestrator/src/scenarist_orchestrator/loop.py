@@ -18,6 +18,11 @@ log = logging.getLogger(__name__)
 
 GROUP = "scenarist-orchestrator"
 INPUT_TOPICS = (topics.RUNS_REQUESTED, topics.TASKS_RESULTS)
+# How long a relay owns the outbox rows it claimed. It covers one send_batch (milliseconds); what
+# it really bounds is how long rows claimed by an orchestrator that died mid-relay wait before
+# another one publishes them. A relay slower than this publishes some messages twice, which the
+# consumers absorb (results are applied once, step logs are keyed by task and attempt).
+OUTBOX_LEASE_SECONDS = 10.0
 
 
 class OrchestratorLoop:
@@ -29,8 +34,10 @@ class OrchestratorLoop:
         *,
         batch_size: int = 500,
         poll_ms: int = 50,
+        outbox_lease_seconds: float = OUTBOX_LEASE_SECONDS,
     ) -> None:
         self._bus = bus
+        self._outbox_lease = outbox_lease_seconds
         self._runs = runs
         self._processor = processor
         self._batch_size = batch_size
@@ -79,7 +86,7 @@ class OrchestratorLoop:
         assert self._producer is not None
         published = 0
         while True:
-            claimed = await self._runs.claim_outbox(limit)
+            claimed = await self._runs.claim_outbox(limit, lease_seconds=self._outbox_lease)
             if not claimed:
                 return published
             await self._producer.send_batch(

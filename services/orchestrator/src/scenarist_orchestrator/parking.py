@@ -14,7 +14,7 @@ bundles waiting in the queue will be processed").
 
 ActivateScenario releases the queue (`release_parked`): each parked request is published again on
 runs.requested, oldest first, with its original run id; the processor starts it like a
-redelivered request. See docs/adr/0003-queue-while-inactive.md.
+redelivered request. See docs/adr/0004-queue-while-inactive.md.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ pending messages and clears each once the bus acknowledged it.
 - Polled items travel in the pending message written with the cursor that follows them, so an
   item is neither lost nor emitted again after a restart.
 
-See docs/adr/0002-schedules-and-polling.md for the missed-runs policy and the rate limit.
+See docs/adr/0003-schedules-and-polling.md for the missed-runs policy and the rate limit.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 and the WebhookService and ScheduleService APIs.
 
 Requests for an inactive scenario are handed to the orchestrator as they come; it queues them
-until the scenario is activated (docs/adr/0003-queue-while-inactive.md).
+until the scenario is activated (docs/adr/0004-queue-while-inactive.md).
 
 What tests (or an embedding launcher) may put into `host.shared` before starting it:
 `"trigger.clock"` (a `() -> datetime` the scheduler and schedule API read the time from) and

@@ -41,9 +41,13 @@ import yaml
 from scenarist_connector_sdk import AppSpec, Connector, ModuleSpec, errors
 
 from scenarist_connectors.openapi.document import operations
-from scenarist_connectors.openapi.handler import handler_for
+from scenarist_connectors.openapi.handler import Target, handler_for
 from scenarist_connectors.openapi.schema import Resolver
-from scenarist_connectors.openapi.security import base_url_field, connection_types
+from scenarist_connectors.openapi.security import (
+    api_key_scheme,
+    base_url_field,
+    connection_types,
+)
 
 __all__ = ["SPECS_ENV", "import_openapi", "installed_connectors", "load_document"]
 
@@ -95,6 +99,7 @@ def import_openapi(
         metadata={"source": "openapi", "openapi": str(document.get("openapi"))},
     )
     connector = Connector(spec)
+    target = Target(default_base, api_key_scheme(document, resolver))
     for op in operations(document, resolver):
         module = ModuleSpec(
             op.name,
@@ -105,7 +110,7 @@ def import_openapi(
             outputs=op.outputs,
             max_results=1000,
         )
-        connector.module(module)(handler_for(op, app, default_base))
+        connector.module(module)(handler_for(op, app, target))
     return connector
 
 

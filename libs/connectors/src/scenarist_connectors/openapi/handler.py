@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -12,9 +13,17 @@ from scenarist_connector_sdk.pagination import by_cursor, by_link_header, by_off
 from scenarist_connectors._api import check
 from scenarist_connectors.openapi.document import Operation
 
-__all__ = ["handler_for"]
+__all__ = ["Target", "handler_for"]
 
 Handler = Callable[[ActionContext, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What every operation of one imported document shares."""
+
+    base_url: str
+    api_key: tuple[str, str] | None = None  # (parameter name, "header" or "query")
 
 
 def _dig(value: Any, path: str) -> Any:
@@ -38,8 +47,9 @@ def _message(body: Any) -> str:
 class _Call:
     """One module call: the request every page repeats, and how to read a page's items."""
 
-    def __init__(self, op: Operation, app: str, default_base: str, ctx: ActionContext) -> None:
+    def __init__(self, op: Operation, app: str, target: Target, ctx: ActionContext) -> None:
         self.op, self.app, self.ctx = op, app, ctx
+        default_base = target.base_url
         base = (ctx.parameters.get("base_url") or default_base).rstrip("/")
         if not base.startswith(("http://", "https://")):
             raise errors.ConfigurationError(
@@ -47,6 +57,13 @@ class _Call:
             )
         self.base = base
         self.http = ctx.http.with_auth(None) if op.anonymous else ctx.http
+        # A connection saved without the key's name gets the document's: the SDK's API-key
+        # authenticator would otherwise send the generic X-API-Key.
+        self.key: tuple[str, str, str] | None = None
+        key = ctx.secrets.get("api_key", "")
+        if ctx.connection_type == "api_key" and not ctx.parameters.get("name") and target.api_key:
+            self.http = ctx.http.with_auth(None)
+            self.key = (*target.api_key, key) if not op.anonymous else None
 
     def request(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         path = self.op.path
@@ -70,6 +87,9 @@ class _Call:
                 whole = value
         if "{" in path:
             raise errors.InvalidInputError(f"{self.app}: path parameters missing in {path}")
+        if self.key is not None:
+            name, placement, value = self.key
+            (headers if placement == "header" else query)[name] = value
         kwargs: dict[str, Any] = {"params": query, "headers": headers}
         payload = body if self.op.body_object else whole
         if self.op.body == "json" and (payload or self.op.body_object):
@@ -101,18 +121,18 @@ def _query_value(value: Any) -> Any:
     return value
 
 
-def handler_for(op: Operation, app: str, default_base: str) -> Handler:
+def handler_for(op: Operation, app: str, target: Target) -> Handler:
     if op.kind is ModuleKind.SEARCH:
 
         async def search(ctx: ActionContext, inputs: dict[str, Any]) -> AsyncIterator[Any]:
-            call = _Call(op, app, default_base, ctx)
+            call = _Call(op, app, target, ctx)
             async for item in _pages(call, inputs):
                 yield _as_bundle(item)
 
         return search
 
     async def action(ctx: ActionContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
-        call = _Call(op, app, default_base, ctx)
+        call = _Call(op, app, target, ctx)
         url, kwargs = call.request(inputs)
         body = await call.send(url, **kwargs)
         return [_as_bundle(body if body is not None else {})]

@@ -18,7 +18,7 @@ from scenarist_connector_sdk.auth import API_KEY, BASIC, BEARER, OAUTH2
 
 from scenarist_connectors.openapi.schema import Resolver
 
-__all__ = ["connection_types"]
+__all__ = ["api_key_scheme", "base_url_field", "connection_types"]
 
 
 def _with_defaults(spec: ConnectionTypeSpec, label: str, **defaults: Any) -> ConnectionTypeSpec:
@@ -72,3 +72,13 @@ def connection_types(
 
 def base_url_field(default: str) -> FieldSpec:
     return FieldSpec("base_url", FieldType.URL, "API base URL", default=default or None)
+
+
+def api_key_scheme(document: Mapping[str, Any], resolver: Resolver) -> tuple[str, str] | None:
+    """(name, placement) of the first header/query apiKey scheme, the one ``api_key`` uses."""
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    for raw in schemes.values():
+        scheme = resolver.deref(raw)
+        if scheme.get("type") == "apiKey" and scheme.get("in") in ("header", "query"):
+            return str(scheme["name"]), str(scheme["in"])
+    return None

@@ -6,6 +6,7 @@ from scenarist_engine.modules import (  # noqa: F401 - imported to register
     aggregators,
     data,
     flow_control,
+    text,
     tools,
 )
 from scenarist_engine.modules.base import (

@@ -1,11 +1,13 @@
-"""Make's Tools app: variables, increment, compose a string, switch, sleep."""
+"""Make's Tools app: variables, increment, compose a string, switch, sleep, text encoding."""
 
 from __future__ import annotations
 
+import base64
+import codecs
 from typing import Any
 
 from scenarist_engine.errors import ErrorType, ModuleError
-from scenarist_engine.iml.values import loose_equal, to_number, to_text
+from scenarist_engine.iml.values import loose_equal, to_number, to_text, truthy
 from scenarist_engine.modules.base import ModuleCall, ModuleKind, ModuleOutput, Role
 from scenarist_engine.modules.registry import register
 
@@ -104,6 +106,35 @@ def _sleep(call: ModuleCall) -> ModuleOutput:
     return ModuleOutput(bundles=[{}], delay_seconds=float(seconds))
 
 
+def _codec(call: ModuleCall, name: str, default: str) -> str:
+    raw = to_text(call.inputs.get(name)) or default
+    try:
+        return codecs.lookup(raw.strip()).name
+    except LookupError:
+        raise ModuleError(f"unknown text encoding {raw!r}", ErrorType.DATA) from None
+
+
+def _convert_encoding(call: ModuleCall) -> ModuleOutput:
+    """Text re-encoded: a buffer input is read in `inputEncoding`, text is taken as it is; the
+    result is a buffer, carried in the bundle as base64 (bundles are JSON) and as text."""
+    value = call.inputs.get("text", call.inputs.get("data"))
+    source, target = _codec(call, "inputEncoding", "utf-8"), _codec(call, "outputEncoding", "utf-8")
+    # Characters the target cannot encode fail the module unless "replace" asks for "?".
+    errors = "replace" if truthy(call.inputs.get("replace")) else "strict"
+    try:
+        text = (
+            bytes(value).decode(source) if isinstance(value, bytes | bytearray) else to_text(value)
+        )
+        data = text.encode(target, errors=errors)
+    except (UnicodeError, LookupError) as exc:  # LookupError: a codec that is not text (rot13)
+        raise ModuleError(
+            f"cannot convert from {source} to {target}: {exc}", ErrorType.DATA
+        ) from exc
+    return ModuleOutput(
+        bundles=[{"data": base64.b64encode(data).decode("ascii"), "encoding": target}]
+    )
+
+
 for _kind in (
     ModuleKind(
         "util:SetVariable2", Role.ACTION, _set_variable, True, "Set variable", ("util:SetVariable",)
@@ -116,6 +147,9 @@ for _kind in (
     ModuleKind("util:FunctionIncrement", Role.ACTION, _increment, True, "Increment function"),
     ModuleKind("util:ComposeTransformer", Role.ACTION, _compose, True, "Compose a string"),
     ModuleKind("util:Switcher", Role.ACTION, _switch, True, "Switch"),
+    ModuleKind(
+        "util:ConvertTextEncoding", Role.ACTION, _convert_encoding, True, "Convert text encoding"
+    ),
     # Sleep waits, so it goes to an executor instead of holding up the state machine.
     ModuleKind("util:FunctionSleep", Role.ACTION, _sleep, False, "Sleep"),
 ):
