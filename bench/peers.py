@@ -92,6 +92,7 @@ def scenarist_endpoint(scenarist: Scenarist, specs: list[LoadSpec]) -> Endpoint:
         dict(scenarist.hooks),
         roots=scenarist.roots,
         notes={"mode": scenarist.mode},
+        database=scenarist.database,
     )
 
 

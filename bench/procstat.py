@@ -55,12 +55,49 @@ def peak_rss_bytes(pid: int) -> int:
     return 0
 
 
+def pss_bytes(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes that map them. Used
+    for Postgres, whose every backend maps the same shared buffers (summing their RSS would
+    count those once per backend)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as raw:
+            return raw.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def foreign_backend(sample: ProcSample, database: str | None) -> bool:
+    """A Postgres backend serving another database than ours (the project's Postgres is
+    shared with other users); its title reads `postgres: USER DATABASE HOST ...`."""
+    if database is None or sample.name != "postgres":
+        return False
+    parts = cmdline(sample.pid).split()
+    is_backend = (
+        len(parts) >= 4
+        and parts[0] == "postgres:"
+        and (parts[3].startswith("[local]") or "(" in parts[3])
+    )
+    return is_backend and parts[2] != database
+
+
 def _all_pids() -> list[int]:
     return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
 
 
-def process_tree(roots: Iterable[int]) -> dict[int, ProcSample]:
-    """Every live process under `roots` (roots included)."""
+def process_tree(roots: Iterable[int], database: str | None = None) -> dict[int, ProcSample]:
+    """Every live process under `roots` (roots included), without Postgres backends of
+    databases other than `database`."""
     samples = [s for s in map(read_stat, _all_pids()) if s is not None]
     children: dict[int, list[ProcSample]] = {}
     for sample in samples:
@@ -74,7 +111,7 @@ def process_tree(roots: Iterable[int]) -> dict[int, ProcSample]:
             continue
         found[sample.pid] = sample
         stack.extend(children.get(sample.pid, []))
-    return found
+    return {pid: s for pid, s in found.items() if not foreign_backend(s, database)}
 
 
 @dataclass
@@ -82,15 +119,16 @@ class TreeMeter:
     """CPU used by a set of process trees between `start()` and `stop()`, and their peak RSS."""
 
     roots: list[int]
+    database: str | None = None
     _before: dict[int, ProcSample] = field(default_factory=dict)
     cpu_seconds: float = 0.0
     peak_rss: dict[str, int] = field(default_factory=dict)
 
     def start(self) -> None:
-        self._before = process_tree(self.roots)
+        self._before = process_tree(self.roots, self.database)
 
     def stop(self) -> None:
-        after = process_tree(self.roots)
+        after = process_tree(self.roots, self.database)
         total = 0.0
         for pid, now in after.items():
             then = self._before.get(pid)
@@ -101,8 +139,12 @@ class TreeMeter:
 
 
 def peak_rss_by_name(tree: dict[int, ProcSample]) -> dict[str, int]:
-    """Peak RSS per process, keyed `name[pid]` so several executors stay apart."""
-    return {f"{s.name}[{pid}]": peak_rss_bytes(pid) for pid, s in sorted(tree.items())}
+    """Peak RSS per process, keyed `name[pid]` so several executors stay apart (Postgres:
+    its proportional set size now, see `pss_bytes`)."""
+    return {
+        f"{s.name}[{pid}]": pss_bytes(pid) if s.name == "postgres" else peak_rss_bytes(pid)
+        for pid, s in sorted(tree.items())
+    }
 
 
 def own_cpu_seconds() -> float:

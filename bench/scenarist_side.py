@@ -39,6 +39,7 @@ class Scenarist:
     roots_fn: Any = None
     env: dict[str, str] = field(default_factory=dict)
     hooks: dict[str, str] = field(default_factory=dict)  # workload -> "/hooks/<token>"
+    database: str | None = None
 
     def roots(self) -> list[int]:
         return list(self.roots_fn()) if self.roots_fn else []
@@ -110,7 +111,15 @@ def _create_webhook_grpc(workdir: Path, scenario_id: str, name: str) -> str:
         config = resolve(None, None)
     finally:
         os.chdir(previous)
-    with grpc.insecure_channel(config.server) as channel:
+    # Distributed mode serves webhooks from the trigger's own gRPC port; standalone from one.
+    local = (
+        (workdir / ".scenarist" / "local.env").read_text()
+        if (workdir / ".scenarist" / "local.env").is_file()
+        else ""
+    )
+    values = dict(line.split("=", 1) for line in local.splitlines() if "=" in line)
+    server = values.get("SCENARIST_TRIGGER_SERVER", config.server).strip()
+    with grpc.insecure_channel(server) as channel:
         stub = webhook_service_pb2_grpc.WebhookServiceStub(channel)
         response = stub.CreateWebhook(
             webhook_service_pb2.CreateWebhookRequest(
@@ -252,6 +261,7 @@ def start_standalone(reaper: Reaper) -> Scenarist:
         # shared server its CPU includes other users' queries, which the report says.
         roots_fn=lambda: [process.pid, *postgres_pids()],
         env=cli_env,
+        database=database,
     )
 
 
@@ -277,6 +287,7 @@ def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
         "http://127.0.0.1:8080",
         roots_fn=lambda: service_pids() + infra_pids(),
         env=cli_env,
+        database=infra_env()["SCENARIST_POSTGRES_DSN"].rsplit("/", 1)[-1],
     )
 
 

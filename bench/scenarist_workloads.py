@@ -42,7 +42,7 @@ def async_ingress(
 ) -> dict[str, Any]:
     """Workload 2: 202s per second at `concurrency`, then how long until every run finished."""
     target = _target(scenarist, "w2", PAYLOAD_W1, _accepted)
-    meter = TreeMeter(scenarist.roots())
+    meter = TreeMeter(scenarist.roots(), scenarist.database)
     point = run_fast(run_point(target, concurrency, duration_s, warmup_s=0.0, meter=meter))
     ingress_done = time.monotonic()
     drained = True
@@ -83,7 +83,7 @@ def big_payload(scenarist: Scenarist, requests: int = 3) -> dict[str, Any]:
         latencies.append(round((time.perf_counter() - started) * 1000, 1))
         if not check(status, answer):
             failures.append(f"HTTP {status}: {answer[:200]!r}")
-    rss = peak_rss_by_name(process_tree(scenarist.roots()))
+    rss = peak_rss_by_name(process_tree(scenarist.roots(), scenarist.database))
     largest = max(rss.values(), default=0)
     result = {
         "body_bytes": len(body),

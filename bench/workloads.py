@@ -76,6 +76,7 @@ class Endpoint:
     paths: dict[str, str]
     roots: Callable[[], list[int]]
     notes: dict[str, Any] = field(default_factory=dict)
+    database: str | None = None  # Postgres backends of other databases are not ours
 
     def target(self, spec: LoadSpec) -> Target:
         return Target(self.host, self.port, self.paths[spec.key], spec.body, spec.check)
@@ -97,7 +98,7 @@ async def measure(
             continue
         points = {}
         for concurrency in spec.concurrencies:
-            meter = TreeMeter(endpoint.roots())
+            meter = TreeMeter(endpoint.roots(), endpoint.database)
             point = await run_point(
                 endpoint.target(spec), concurrency, duration_s, warmup_s, meter=meter
             )
@@ -112,7 +113,7 @@ async def measure(
                 + (f" — first error: {summary['first_error']}" if summary["errors"] else "")
             )
         workloads[spec.key] = {"title": spec.title, "points": points}
-    rss = peak_rss_by_name(process_tree(endpoint.roots()))
+    rss = peak_rss_by_name(process_tree(endpoint.roots(), endpoint.database))
     return {
         "workloads": workloads,
         "peak_rss_bytes": sum(rss.values()),

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import drop_prefix, migrated_prefix
 from scenarist_storage.errors import ConflictError, NotFoundError
-from scenarist_storage.memory.schedules import MemoryParkedRunStore, MemoryScheduleStore
+from scenarist_storage.memory.parked import MemoryParkedRunStore
+from scenarist_storage.memory.schedules import MemoryScheduleStore
 from scenarist_storage.pg.parked import PgParkedRunStore
 from scenarist_storage.pg.schedules import PgScheduleStore
 from scenarist_storage.ports import ParkedRunStore, ScheduleStore

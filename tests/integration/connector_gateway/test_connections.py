@@ -218,7 +218,7 @@ async def test_other_orgs_get_not_found_and_viewers_cannot_write(gateway: Gatewa
         )
     ) == (grpc.StatusCode.PERMISSION_DENIED)
     # No API token runs modules, not even an owner's for its own organization: executors call
-    # ExecuteModule on the gateway's internal port (docs/adr/0003-connector-execution.md).
+    # ExecuteModule on the gateway's internal port (docs/adr/0005-connector-execution.md).
     for org_text in (str(uuid.uuid4()), ""):
         foreign_run = cpb.RunInfo(organization_id=org_text)
         assert await _code(

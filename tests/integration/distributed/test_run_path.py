@@ -78,6 +78,11 @@ async def test_a_webhook_run_crosses_every_service_and_is_logged(
     assert sorted(step.module_id for step in steps) == [1, 2, 3, 4]
     assert len(steps) == run.operations
     assert {step.module for step in steps} >= {"util:FunctionSleep", "csv:ParseCSV"}
+    # The app module ran in the connector gateway, called by an executor on its internal port.
+    calls = await cluster.counter(
+        "connector_gateway", "scenarist_connector_calls_total", app="csv", outcome="ok"
+    )
+    assert calls >= 1
 
 
 async def _executed(cluster: Cluster) -> list[float]:

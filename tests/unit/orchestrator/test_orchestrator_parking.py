@@ -24,9 +24,9 @@ from scenarist_orchestrator.loop import OrchestratorLoop
 from scenarist_orchestrator.parking import Parking, release_parked
 from scenarist_orchestrator.plans import PlanCache
 from scenarist_orchestrator.processor import RunProcessor
+from scenarist_storage.memory.parked import MemoryParkedRunStore
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.memory.scenarios import MemoryScenarioStore
-from scenarist_storage.memory.schedules import MemoryParkedRunStore
 
 ECHO: dict[str, Any] = {
     "name": "echo",

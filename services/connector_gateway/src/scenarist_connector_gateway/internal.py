@@ -4,7 +4,7 @@ ExecuteModule acts with an organization's stored credentials for the organizatio
 request, so no API token may call it (the public port refuses it). Executors call it here,
 on a port of its own that network policy can close to everyone but them, sending
 ``authorization: Bearer <SCENARIST_INTERNAL_SECRET>``; nothing else is served on this port.
-See docs/adr/0003-connector-execution.md.
+See docs/adr/0005-connector-execution.md.
 """
 
 # ruff: noqa: N802 - RPC method names are fixed by the generated servicer base class

@@ -4,7 +4,7 @@ Needs SCENARIST_SECRETS_KEY (see settings.py) in every mode: the standalone laun
 one into .scenarist/local.env; the gateway itself never invents or stores a key.
 
 App modules run through one process-wide ConnectorRuntime (SSRF allow list and HTTP limits from
-the settings, closed at shutdown). Executors reach it in two ways (docs/adr/0003):
+the settings, closed at shutdown). Executors reach it in two ways (docs/adr/0005):
 
 - in the same process (standalone): `host.shared["connector_execute"]`, an
   `async (ExecuteModuleRequest, timeout: float | None) -> ExecuteModuleResponse` that raises

@@ -5,7 +5,7 @@ SCENARIST_SECRETS_KEY_ID         its id, stored next to every wrapped data key (
 SCENARIST_SECRETS_PREVIOUS_KEYS  JSON {"<id>": "<base64 key>"} of retired keys still needed to
                                  unwrap data keys until the startup rewrap has moved them
 
-Running app modules (docs/adr/0003-connector-execution.md):
+Running app modules (docs/adr/0005-connector-execution.md):
 
 SCENARIST_CONNECTOR_ALLOW        CIDRs and host names app modules may reach although they are
                                  loopback/private/link-local, comma-separated or a JSON list

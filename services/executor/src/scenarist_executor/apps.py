@@ -3,7 +3,7 @@
 The executor evaluates the mapper like for a built-in kind, then sends the inputs, the module's
 connection and the run's identity to ``ConnectorService.ExecuteModule``: in the same process
 through ``host.shared["connector_execute"]`` (standalone), else over gRPC on the gateway's
-internal port with the shared internal secret (docs/adr/0003-connector-execution.md).
+internal port with the shared internal secret (docs/adr/0005-connector-execution.md).
 
 The connection is a module *parameter* (static, never mapped): ``__IMTCONN__`` as in Make's
 blueprints, or ``connection`` in native documents. The module's other parameters are passed as

@@ -3,7 +3,7 @@
 App modules go to the connector gateway (apps.py): in-process when the gateway is hosted in the
 same process (`host.shared["connector_execute"]`, looked up per call since the gateway may start
 after the executor), else over gRPC to SCENARIST_GATEWAY_TARGET, the gateway's internal port,
-authenticated with SCENARIST_INTERNAL_SECRET (docs/adr/0003-connector-execution.md).
+authenticated with SCENARIST_INTERNAL_SECRET (docs/adr/0005-connector-execution.md).
 """
 
 from __future__ import annotations

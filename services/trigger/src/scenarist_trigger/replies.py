@@ -15,7 +15,7 @@ import orjson
 from scenarist.run.v1.events_pb2 import RunEvent, RunEventType
 from starlette.responses import Response
 
-from scenarist_trigger.problems import Problem, problem_response
+from scenarist_trigger.problems import Problem
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}")
 _FORBIDDEN_VALUE = re.compile(r"[\r\n\x00]")
@@ -63,9 +63,8 @@ def from_event(event: RunEvent, run_id: str) -> Response:
         return queued(run_id)
     if event.type == RunEventType.RUN_EVENT_TYPE_CANCELLED and event.error.type == QUEUE_FULL:
         # Make answers 400 "Queue is full"; the request was not accepted, so nothing will run.
-        return problem_response(
-            Problem(400, "queue-full", "Queue is full", event.error.message or QUEUE_FULL)
-        )
+        # Raised, so the ingress answers and counts it like its other refusals.
+        raise Problem(400, "queue-full", "Queue is full", event.error.message or QUEUE_FULL)
     if not event.result:
         return accepted(run_id)
     try:

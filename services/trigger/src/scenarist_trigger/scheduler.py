@@ -33,6 +33,7 @@ from scenarist.run.v1.events_pb2 import RunRequested
 from scenarist.run.v1.run_pb2 import TRIGGER_SOURCE_POLL, TRIGGER_SOURCE_SCHEDULE
 from scenarist_bus import envelope, topics
 from scenarist_bus.port import BusError, Producer
+from scenarist_observability.metrics import METRICS
 from scenarist_storage.ports import ScheduleClaim, ScheduleStore
 from scenarist_storage.schedule_models import (
     FireState,
@@ -142,6 +143,7 @@ class Scheduler:
             log.warning("sending a scheduled run failed; it stays pending", exc_info=True)
             return False
         await self._store.clear_pending(schedule_id, pending.key)
+        METRICS.schedules_fired.inc()
         return True
 
     async def _handle(

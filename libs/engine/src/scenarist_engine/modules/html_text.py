@@ -102,7 +102,8 @@ class _TextWriter(HTMLParser):
                 continue
             newlines = len(stripped) - len(stripped.rstrip("\n"))
             count += newlines
-            if newlines < len(stripped):
+            # Two are all a separator needs; stopping there keeps long runs of <br> linear.
+            if newlines < len(stripped) or count >= 2:
                 return count
         # At the very start nothing needs separating.
         return 2

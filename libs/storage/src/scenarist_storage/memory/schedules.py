@@ -1,13 +1,13 @@
-"""In-memory ScheduleStore and ParkedRunStore with the Postgres stores' semantics: org scoping,
-newest-first paging, claims that skip (never wait for) schedules another claim holds, and claim
-writes that apply only when the claim block exits normally."""
+"""In-memory ScheduleStore with the Postgres store's semantics: org scoping, newest-first paging,
+claims that skip (never wait for) schedules another claim holds, and claim writes that apply only
+when the claim block exits normally."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -18,7 +18,6 @@ from scenarist_storage.paging import check_page_size, decode_token, encode_token
 from scenarist_storage.schedule_models import (
     FireState,
     NewSchedule,
-    ParkedRun,
     ScheduleDefinition,
     ScheduleRecord,
 )
@@ -188,57 +187,3 @@ def _claim_order(record: ScheduleRecord) -> datetime:
     moment = pending.since if pending is not None else record.state.attempt_at
     assert moment is not None  # claimable rows have one or the other
     return moment
-
-
-class MemoryParkedRunStore:
-    def __init__(self, clock: Clock = utc_now) -> None:
-        self._clock = clock
-        self._rows: dict[uuid.UUID, ParkedRun] = {}
-        self._seq = itertools.count(1)
-
-    async def park(
-        self,
-        org_id: uuid.UUID,
-        scenario_id: uuid.UUID,
-        run_id: uuid.UUID,
-        request: bytes,
-        *,
-        limit: int,
-    ) -> bool:
-        existing = self._rows.get(run_id)
-        if existing is not None:
-            self._rows[run_id] = dataclasses.replace(existing, seq=next(self._seq))
-            return True
-        if await self.count(org_id, scenario_id) >= limit:
-            return False
-        self._rows[run_id] = ParkedRun(
-            next(self._seq), run_id, org_id, scenario_id, bytes(request), self._clock()
-        )
-        return True
-
-    async def parked(
-        self, org_id: uuid.UUID, scenario_id: uuid.UUID, *, after_seq: int = 0, limit: int = 100
-    ) -> list[ParkedRun]:
-        found = sorted(
-            (
-                p
-                for p in self._rows.values()
-                if p.org_id == org_id and p.scenario_id == scenario_id and p.seq > after_seq
-            ),
-            key=lambda p: p.seq,
-        )
-        return found[:limit]
-
-    async def release(self, released: Sequence[ParkedRun]) -> int:
-        removed = 0
-        for entry in released:
-            current = self._rows.get(entry.run_id)
-            if current is not None and current.seq == entry.seq:
-                del self._rows[entry.run_id]
-                removed += 1
-        return removed
-
-    async def count(self, org_id: uuid.UUID, scenario_id: uuid.UUID) -> int:
-        return sum(
-            1 for p in self._rows.values() if p.org_id == org_id and p.scenario_id == scenario_id
-        )
