@@ -29,6 +29,8 @@ CLI = REPO / ".venv" / "bin" / "scenarist"
 RUN_ROOT = REPO / ".scenarist" / "run"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 RATE_PER_MINUTE = 2_000_000_000  # the benchmark measures throughput, not the limiter
+# Workload 4's 50 ms server is on loopback, which app modules may not reach by default.
+CONNECTOR_ALLOW = {"SCENARIST_CONNECTOR_ALLOW": "127.0.0.1/32"}
 
 
 @dataclass
@@ -233,6 +235,7 @@ def start_standalone(reaper: Reaper) -> Scenarist:
         SCENARIST_HTTP_PORT=str(http_port),
         SCENARIST_GRPC_PORT=str(grpc_port),
         SCENARIST_LOG_LEVEL="WARNING",
+        **CONNECTOR_ALLOW,
     )
     process = spawn(
         [str(CLI), "standalone", "--http-port", str(http_port), "--grpc-port", str(grpc_port)],
@@ -272,7 +275,7 @@ def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
         raise RuntimeError("distributed services are already running (make down first)")
     for component in ("postgres", "kafka", "redis"):
         ensure_infra(component, reaper)  # what was up before stays up afterwards
-    env = dict(os.environ, SCENARIST_EXECUTORS=str(executors))
+    env = dict(os.environ, SCENARIST_EXECUTORS=str(executors), **CONNECTOR_ALLOW)
     # Deferred first: a `make up` that fails half-way must not leave services behind.
     reaper.defer(
         "services",
@@ -294,5 +297,5 @@ def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
 def restart_executors(count: int) -> None:
     """Workload 4: the same system with `count` executors (services down, then up)."""
     run_checked([str(REPO / "deploy" / "services.sh"), "down"], timeout_s=180.0)
-    env = dict(os.environ, SCENARIST_EXECUTORS=str(count))
+    env = dict(os.environ, SCENARIST_EXECUTORS=str(count), **CONNECTOR_ALLOW)
     run_checked([str(REPO / "deploy" / "services.sh"), "up"], env=env, timeout_s=300.0)

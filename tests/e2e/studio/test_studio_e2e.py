@@ -3,7 +3,10 @@
 A new user signs in and, by clicking and typing, builds webhook → set variables → router with
 two filtered routes → webhook responses; runs it once with a sample payload and checks every
 module's bundles; activates it, calls the webhook over HTTP and finds the run in the history.
-A viewer cannot edit; a stored-XSS payload renders as text. Screenshots land in
+A viewer cannot edit; a stored-XSS payload renders as text. Then extras.mjs: a schedule, a
+connection whose secret is never shown again, an incomplete execution retried from the history
+(Run once followed over Server-Sent Events), and a webhook's data structure determined from a
+received request. Screenshots land in
 tests/e2e/studio/artifacts/ (git-ignored). The browser part is flow.mjs (playwright-core with
 executablePath /usr/bin/chromium: nothing is downloaded).
 """
@@ -43,6 +46,23 @@ def _prerequisites() -> None:
         pytest.fail(f"web build failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}")
 
 
+async def _node(flow: str, env: dict[str, str]) -> None:
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(HERE / flow),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), FLOW_TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        pytest.fail(f"the browser flow {flow} did not finish in time")
+    assert process.returncode == 0, output.decode(errors="replace")
+
+
 async def test_build_run_activate_and_inspect_in_a_browser(
     database_dsn: str, tmp_path: Path
 ) -> None:
@@ -73,22 +93,10 @@ async def test_build_run_activate_and_inspect_in_a_browser(
             "WEB_DIR": str(WEB),
             "CHROMIUM": str(CHROMIUM),
         }
-        process = await asyncio.create_subprocess_exec(
-            "node",
-            str(HERE / "flow.mjs"),
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        try:
-            output, _ = await asyncio.wait_for(process.communicate(), FLOW_TIMEOUT)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-            pytest.fail("the browser flow did not finish in time")
-        text = output.decode(errors="replace")
-        assert process.returncode == 0, text
-        for shot in ("canvas.png", "mapping-panel.png", "run-inspector.png"):
+        for flow in ("flow.mjs", "extras.mjs"):
+            await _node(flow, env)
+        shots = ("canvas.png", "mapping-panel.png", "run-inspector.png", "incomplete.png")
+        for shot in (*shots, "schedules.png", "connection.png", "data-structure.png"):
             assert (artifacts / shot).stat().st_size > 0
     finally:
         await stack.lifecycle.shutdown()

@@ -5,6 +5,14 @@ executors share the module tasks."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -113,3 +121,53 @@ async def test_two_executors_share_the_module_tasks(
         shares = [int(a - b) for a, b in zip(after, before, strict=True)]
     assert all(share > 0 for share in shares), shares
     assert sum(shares) == rounds * 4 * 8  # one sleep task per item, none executed twice
+
+
+CLI_SCENARIO = """\
+name: CLI routing {suffix}
+flow:
+  - {{id: 1, module: gateway:CustomWebHook}}
+  - {{id: 2, module: util:ComposeTransformer, mapper: {{value: "Hello {{{{1.name}}}}"}}}}
+"""
+
+
+async def _cli(workdir: Path, *argv: str) -> Any:
+    """`scenarist ARGV` in `workdir` with no SCENARIST_* variables: only .scenarist/local.env."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SCENARIST_")}
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "scenarist_cli.main", *argv],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, (argv, done.stderr)
+    return json.loads(done.stdout)
+
+
+async def test_the_cli_finds_every_service_through_local_env_alone(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    # services.sh wrote one server per service; no --server flag: each command group must go to
+    # the process that serves it (runs: orchestrator, webhooks: trigger, logs: log service).
+    (tmp_path / ".scenarist").mkdir()
+    shutil.copy(cluster.run_dir / "local.env", tmp_path / ".scenarist" / "local.env")
+    document = tmp_path / "scenario.yaml"
+    document.write_text(CLI_SCENARIO.format(suffix=uuid.uuid4().hex[:8]), encoding="utf-8")
+    scenario_id = (await _cli(tmp_path, "scenario", "apply", str(document)))["id"]
+    await _cli(tmp_path, "scenario", "activate", scenario_id)
+    hook = await _cli(tmp_path, "webhook", "create", "--scenario", scenario_id)
+    run = await _cli(tmp_path, "run", "start", scenario_id, "--input", '{"name": "Ada"}', "--wait")
+    assert run["status"] == "RUN_STATUS_SUCCESS"
+    logs = await until(
+        lambda: _cli(tmp_path, "run", "logs", run["id"]),
+        lambda found: len(found["steps"]) >= int(run["operations"]),
+        timeout=30,
+        what="the run's steps through `scenarist run logs`",
+    )
+    assert sorted(step["module_id"] for step in logs["steps"]) == [1, 2]
+    listed = await _cli(tmp_path, "webhook", "list", "--scenario", scenario_id)
+    assert [found["id"] for found in listed["webhooks"]] == [hook["id"]]

@@ -346,11 +346,6 @@ async def test_every_method_of_every_service_refuses_another_organization(
     assert json.loads(record.record.data) == {"email": "a@x"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the trigger does not check that a scenario id belongs to the caller's organization "
-    "(a run such a webhook requests is refused by the orchestrator and dead-lettered)",
-)
 async def test_a_webhook_cannot_target_another_organizations_scenario(
     api: Api, acme: Tenant, globex: Tenant
 ) -> None:

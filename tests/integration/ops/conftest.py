@@ -62,3 +62,18 @@ def ops_database_dsn(ops_admin_dsn: str) -> Iterator[str]:
         yield urlunsplit(urlsplit(ops_admin_dsn)._replace(path=f"/{name}"))
     finally:
         asyncio.run(_admin(ops_admin_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+def ops_redis_url() -> str:
+    """SCENARIST_REDIS_URL or `deploy/infra.sh up redis` (left running, like make test does)."""
+    if url := os.environ.get("SCENARIST_REDIS_URL"):
+        return url
+    up = _run(str(INFRA), "up", "redis", timeout=300)
+    if up.returncode != 0:
+        pytest.fail(f"deploy/infra.sh up redis failed: {up.stderr[-2000:]}")
+    for line in _run(str(INFRA), "env", timeout=60).stdout.splitlines():
+        words = shlex.split(line)
+        if len(words) == 2 and words[1].startswith("SCENARIST_REDIS_URL="):
+            return words[1].split("=", 1)[1]
+    pytest.fail("deploy/infra.sh env printed no SCENARIST_REDIS_URL")

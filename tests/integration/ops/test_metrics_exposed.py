@@ -1,16 +1,19 @@
 """Every metric the dashboards and alert rules query is exposed by a running host.
 
-The orchestrator and an executor are hosted in standalone mode against real Postgres, one
-scenario runs through them over gRPC, and then /metrics is read. Labelless metrics have a sample
-from the start; labelled ones only once something records them, so metrics that legitimately
-appear only under particular conditions (failures, other services, load) are listed below with
-the reason. Anything else a dashboard queries must be there.
+All five services are hosted in standalone mode against real Postgres (and Redis for the
+gateway's rate limiter), one webhook scenario with an app module runs through them, and then
+/metrics is read. Labelless metrics have a sample from the start; labelled ones only once
+something records them, so metrics that legitimately appear only under particular conditions
+(failures, rate limiting) are listed below with the reason. Anything else a dashboard queries
+must be there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib.util
+import os
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +26,7 @@ import pytest
 from pydantic import SecretStr
 from scenarist.run.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
 from scenarist.scenario.v1 import scenario_service_pb2, scenario_service_pb2_grpc
+from scenarist.trigger.v1 import webhook_pb2, webhook_service_pb2, webhook_service_pb2_grpc
 from scenarist_runtime.host import Hosted, start_host
 from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_runtime.settings import ServiceSettings
@@ -33,11 +37,19 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[3]
 
+SERVICES = ["orchestrator", "executor", "trigger", "log", "connector_gateway"]
+# A webhook run with a built-in module (executor) and an app module (connector gateway).
 SCENARIO = """\
 name: Metrics probe
 flow:
   - {id: 1, module: gateway:CustomWebHook}
   - {id: 2, module: util:ComposeTransformer, mapper: {value: "Hello {{1.name}}"}}
+  - id: 3
+    module: csv:ParseCSV
+    mapper: {csv: "greeting\\n{{2.value}}", containsHeaders: true}
+  - id: 4
+    module: gateway:WebhookRespond
+    mapper: {status: "200", body: "{{3.greeting}}"}
 """
 
 FINAL = {
@@ -49,30 +61,12 @@ FINAL = {
 
 # Reasons a queried metric may have no sample after one successful run on this host.
 ONLY_ON_FAILURE = "recorded only when something fails"
-OTHER_SERVICE = "recorded by a service this host does not run"
-NOT_RECORDED = "defined in metrics.py but not yet recorded by any service (instrumentation gap)"
 EXPECTED_ABSENT: dict[str, str] = {
-    # Failures and retries: a healthy run produces none.
+    # Failures: a healthy run produces none.
     "scenarist_dlq_messages_total": ONLY_ON_FAILURE,
     "scenarist_module_errors_total": ONLY_ON_FAILURE,
-    # Only the trigger records webhook outcomes.
-    "scenarist_webhook_requests_total": OTHER_SERVICE + " (trigger)",
-    # Labelled metrics nothing recorded when this list was written; remove an entry once its
-    # instrumentation lands (an entry that is exposed after all is harmless, not an error).
-    "scenarist_tasks_executed_total": NOT_RECORDED,
-    "scenarist_task_duration_seconds_bucket": NOT_RECORDED,
-    "scenarist_consumer_lag": NOT_RECORDED,
-    "scenarist_bus_messages_produced_total": NOT_RECORDED,
-    "scenarist_db_pool_in_use": NOT_RECORDED,
-    "scenarist_db_pool_size": NOT_RECORDED,
-    "scenarist_db_transaction_duration_seconds_bucket": NOT_RECORDED,
-    "scenarist_redis_pool_in_use": NOT_RECORDED,
-    "scenarist_redis_pool_size": NOT_RECORDED,
-    "scenarist_connector_calls_total": NOT_RECORDED,
-    "scenarist_connector_call_duration_seconds_bucket": NOT_RECORDED,
-    "scenarist_rate_limit_waits_total": NOT_RECORDED,
-    # Set by run_services (the process entry point), which this in-process host bypasses.
-    "scenarist_build_info": "set by `python -m scenarist_<service>`, not by start_host",
+    # Recorded when a connector call had to wait for a rate-limit token; one call never waits.
+    "scenarist_rate_limit_waits_total": "recorded only when a rate limit makes a call wait",
 }
 
 
@@ -86,24 +80,35 @@ def _ops_queries() -> ModuleType:
     return module
 
 
+def _key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
 @pytest.fixture
-async def hosted(ops_database_dsn: str) -> AsyncIterator[Hosted]:
+async def hosted(
+    ops_database_dsn: str, ops_redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Hosted]:
+    monkeypatch.setenv("SCENARIST_SECRETS_KEY", _key())
+    monkeypatch.setenv("SCENARIST_WEBHOOK_SECRET_KEY", _key())
+    monkeypatch.setenv("SCENARIST_RATE_LIMIT_BACKEND", "redis")  # for the Redis pool gauges
     settings = ServiceSettings(
-        service_name="orchestrator+executor",
+        service_name="ops-metrics",
         mode="standalone",
         http_port=0,
         grpc_port=0,
         postgres_dsn=SecretStr(ops_database_dsn),
+        redis_url=SecretStr(ops_redis_url),
         drain_timeout_seconds=5.0,
     )
     lifecycle = Lifecycle(settings)
     try:
-        yield await start_host(["orchestrator", "executor"], settings, lifecycle)
+        yield await start_host(SERVICES, settings, lifecycle)
     finally:
         await lifecycle.shutdown()
 
 
 async def _run_one_scenario(hosted: Hosted) -> Any:
+    """Create and activate the scenario, call its webhook, and return the finished run."""
     identity = PgIdentityStore(hosted.host.pool)
     org = await identity.create_organization(f"ops-{uuid.uuid4().hex[:6]}")
     _, token = await identity.create_token(org.id, Role.EDITOR, "ops")
@@ -114,18 +119,35 @@ async def _run_one_scenario(hosted: Hosted) -> Any:
         created = await scenarios.CreateScenario(
             scenario_service_pb2.CreateScenarioRequest(document=SCENARIO), metadata=auth
         )
-        started = await runs.StartRun(
-            run_service_pb2.StartRunRequest(scenario_id=created.scenario.id, input='{"name": "x"}'),
+        scenario_id = created.scenario.id
+        await scenarios.ActivateScenario(
+            scenario_service_pb2.ActivateScenarioRequest(scenario_id=scenario_id), metadata=auth
+        )
+        hook = await webhook_service_pb2_grpc.WebhookServiceStub(channel).CreateWebhook(
+            webhook_service_pb2.CreateWebhookRequest(
+                scenario_id=scenario_id, name="probe", auth=webhook_pb2.WEBHOOK_AUTH_NONE
+            ),
             metadata=auth,
         )
+        url = hosted.http_url.rstrip("/") + hook.webhook.url_path
+        answer = await asyncio.to_thread(_post, url, b'{"name": "x"}')
+        assert answer == "Hello x"
         for _ in range(400):  # bounded poll, ~20 s
-            got = await runs.GetRun(
-                run_service_pb2.GetRunRequest(run_id=started.run.id), metadata=auth
+            listed = await runs.ListRuns(
+                run_service_pb2.ListRunsRequest(scenario_id=scenario_id), metadata=auth
             )
-            if got.run.status in FINAL:
-                return got.run
+            if listed.runs and listed.runs[0].status in FINAL:
+                return listed.runs[0]
             await asyncio.sleep(0.05)
     pytest.fail("the run did not finish")
+
+
+def _post(url: str, body: bytes) -> str:
+    request = urllib.request.Request(  # loopback URL built by the test
+        url, data=body, headers={"content-type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return str(response.read().decode())
 
 
 def _scrape(url: str) -> str:

@@ -27,7 +27,7 @@ from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_storage.memory import MemoryIdentityStore
 from scenarist_storage.models import Role
 from scenarist_trigger.settings import TriggerSettings
-from trigger_support import TriggerStack
+from trigger_support import AnyScenario, TriggerStack
 
 INFRA = Path(__file__).resolve().parents[3] / "deploy" / "infra.sh"
 
@@ -94,9 +94,8 @@ async def stack(database_dsn: str, response_timeout: float) -> AsyncIterator[Tri
     bus = LocalBus()
     identity = MemoryIdentityStore()
     try:
-        hosted = await start_host(
-            ["trigger"], settings, lifecycle, bus=bus, shared={"authenticator": identity}
-        )
+        shared = {"authenticator": identity, "trigger.scenario_check": AnyScenario()}
+        hosted = await start_host(["trigger"], settings, lifecycle, bus=bus, shared=shared)
         requests = bus.consumer("test-run-requests", [topics.RUNS_REQUESTED])
         await requests.start()
         org = (await identity.create_organization("Acme")).id

@@ -28,6 +28,7 @@ from scenarist_storage.models import Role
 from scenarist_trigger.polling import PollSource
 from scenarist_trigger.scheduler import Scheduler
 from scenarist_trigger.settings import TriggerSettings
+from trigger_support import AnyScenario
 
 KEY = "a" * 43 + "="
 T0 = datetime(2031, 3, 3, 8, 0, tzinfo=UTC)
@@ -123,6 +124,7 @@ class ScheduleWorld:
             "authenticator": self.identity,
             "trigger.clock": self.clock,
             "trigger.poll_sources": self.sources,
+            "trigger.scenario_check": AnyScenario(),
         }
         bus: Bus = SharedBus(self.bus)
         hosted = await start_host(["trigger"], settings, lifecycle, bus=bus, shared=shared)

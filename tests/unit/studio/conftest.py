@@ -34,6 +34,7 @@ CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 class World:
     client: httpx.AsyncClient
     accounts: Accounts
+    studio: Studio
 
     async def add_user(self, email: str, role: Role) -> None:
         await self.accounts.create_user(email, PASSWORD, role, ORG, f"svc-{email}")
@@ -64,5 +65,5 @@ async def world(accounts: Accounts) -> AsyncIterator[World]:
     app = Starlette(routes=[Mount("/api", app=api_app(studio, "test"))])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        yield World(client, accounts)
+        yield World(client, accounts, studio)
     await studio.clients.close()

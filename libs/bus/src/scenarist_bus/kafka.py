@@ -22,6 +22,7 @@ from aiokafka.admin import (  # type: ignore[import-untyped]
 )
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError  # type: ignore[import-untyped]
 
+from scenarist_bus.instrument import publishing
 from scenarist_bus.kafka_consumer import KafkaConsumer
 from scenarist_bus.partitioner import partition_for_key
 from scenarist_bus.port import (
@@ -243,6 +244,12 @@ class KafkaProducer:
         return (await self.send_batch([msg]))[0]
 
     async def send_batch(self, msgs: Sequence[OutgoingMessage]) -> list[RecordMetadata]:
+        with publishing(msgs) as sending:
+            metadata = await self._send_batch(sending.messages)
+            sending.acknowledged(metadata)
+            return metadata
+
+    async def _send_batch(self, msgs: Sequence[OutgoingMessage]) -> list[RecordMetadata]:
         for topic in {m.topic for m in msgs} - self._known_topics:
             await self._require_topic(topic)
         futures: list[asyncio.Future[Any]] = []

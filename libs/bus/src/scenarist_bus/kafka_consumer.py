@@ -32,6 +32,9 @@ from scenarist_bus.port import (
 
 log = logging.getLogger(__name__)
 
+# How long lag() waits for the position of a partition whose offset is still being looked up.
+_LAG_WAIT_SECONDS = 0.5
+
 # Every way aiokafka says "you are not the owner (any more)".
 _LOST_OWNERSHIP = (
     KafkaCommitFailedError,
@@ -117,6 +120,28 @@ class KafkaConsumer:
 
     def assignment(self) -> frozenset[TopicPartition]:
         return self._owned
+
+    async def lag(self) -> dict[TopicPartition, int]:
+        out: dict[TopicPartition, int] = {}
+        unknown: list[Any] = []
+        for tp in self._owned:
+            raw_tp = KafkaTP(tp.topic, tp.partition)
+            try:
+                position = await asyncio.wait_for(self._raw.position(raw_tp), _LAG_WAIT_SECONDS)
+                end = self._raw.highwater(raw_tp)
+            except (TimeoutError, AssertionError, IllegalStateError):
+                continue  # no position yet, or revoked meanwhile: nothing meaningful to report
+            if end is None:
+                unknown.append((tp, raw_tp, position))
+            else:
+                out[tp] = max(0, int(end) - int(position))
+        if unknown:
+            # Not fetched yet (just assigned): one ListOffsets request for all of them.
+            ends = await self._raw.end_offsets([raw for _, raw, _ in unknown])
+            for tp, raw_tp, position in unknown:
+                if raw_tp in ends:
+                    out[tp] = max(0, int(ends[raw_tp]) - int(position))
+        return out
 
     def pause(self, partitions: Iterable[TopicPartition]) -> None:
         tps = [KafkaTP(tp.topic, tp.partition) for tp in partitions if tp in self._owned]

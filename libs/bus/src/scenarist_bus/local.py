@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
+from scenarist_bus.instrument import publishing
 from scenarist_bus.partitioner import partition_for_key
 from scenarist_bus.port import (
     BusClosedError,
@@ -230,17 +231,23 @@ class LocalProducer:
         self._bus = bus
 
     async def send(self, msg: OutgoingMessage) -> RecordMetadata:
-        parts = self._bus._validate(msg)
-        meta = self._bus._append(msg, parts)
+        with publishing([msg]) as sending:
+            [traced] = sending.messages
+            meta = self._bus._append(traced, self._bus._validate(traced))
+            sending.acknowledged([meta])
         # A real producer awaits I/O here; yielding keeps a tight produce loop from starving
         # consumers in the same event loop.
         await asyncio.sleep(0)
         return meta
 
     async def send_batch(self, msgs: Sequence[OutgoingMessage]) -> list[RecordMetadata]:
-        # Validate everything first, so a bad record fails the batch before anything is written.
-        targets = [self._bus._validate(m) for m in msgs]
-        out = [self._bus._append(m, parts) for m, parts in zip(msgs, targets, strict=True)]
+        with publishing(msgs) as sending:
+            # Validate everything first, so a bad record fails the batch before anything is
+            # written.
+            traced = sending.messages
+            targets = [self._bus._validate(m) for m in traced]
+            out = [self._bus._append(m, parts) for m, parts in zip(traced, targets, strict=True)]
+            sending.acknowledged(out)
         await asyncio.sleep(0)
         return out
 
@@ -286,6 +293,14 @@ class LocalConsumer:
 
     def assignment(self) -> frozenset[TopicPartition]:
         return self._assigned
+
+    async def lag(self) -> dict[TopicPartition, int]:
+        out: dict[TopicPartition, int] = {}
+        for tp in self._assigned:
+            part = self._bus._topics[tp.topic][tp.partition]
+            position = max(self._positions.get(tp, part.log_start), part.log_start)
+            out[tp] = max(0, part.end - position)
+        return out
 
     def pause(self, partitions: Iterable[TopicPartition]) -> None:
         self._paused.update(tp for tp in partitions if tp in self._assigned)

@@ -166,6 +166,14 @@ class Consumer(Protocol):
 
     def assignment(self) -> frozenset[TopicPartition]: ...
 
+    async def lag(self) -> dict[TopicPartition, int]:
+        """Per owned partition: records between this member's position and the partition end.
+
+        Cheap enough for a loop to call every few seconds (Kafka: the high watermarks the
+        fetches already returned; a list-offsets request only for partitions not fetched yet).
+        """
+        ...
+
     def pause(self, partitions: Iterable[TopicPartition]) -> None:
         """Stop returning records for these partitions (backpressure) until `resume`."""
         ...

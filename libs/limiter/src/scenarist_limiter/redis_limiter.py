@@ -96,6 +96,11 @@ class RedisRateLimiter:
     async def block(self, key: str, seconds: float) -> None:
         await self._block(keys=[self._prefix + key], args=[repr(max(0.0, float(seconds)))])
 
+    def pool_usage(self) -> tuple[int, int]:
+        """(connections checked out, pool maximum), for the pool saturation gauges."""
+        pool: Any = self._client.connection_pool
+        return len(getattr(pool, "_in_use_connections", ())), int(pool.max_connections)
+
     async def ping(self) -> bool:
         return bool(await self._client.ping())
 

@@ -26,6 +26,7 @@ from scenarist_observability.tracing import (
     extract_grpc_context,
     get_tracer,
     inject_grpc_metadata,
+    service_scope,
 )
 
 __all__ = [
@@ -59,11 +60,23 @@ def _method_name(method: str | bytes) -> str:
 
 
 class TracingServerInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Starts a SERVER span from the incoming metadata around every handled call."""
+    """Starts a SERVER span from the incoming metadata around every handled call.
 
-    def __init__(self, *, tracer: Tracer | None = None, metrics: Metrics | None = None) -> None:
+    `service_of` names the Scenarist service that owns a full method name; the handler then runs
+    in that service's :func:`~scenarist_observability.tracing.service_scope` (one process may
+    serve several services in standalone mode).
+    """
+
+    def __init__(
+        self,
+        *,
+        tracer: Tracer | None = None,
+        metrics: Metrics | None = None,
+        service_of: Callable[[str], str | None] | None = None,
+    ) -> None:
         self._tracer = tracer
         self._metrics = metrics or METRICS
+        self._service_of = service_of
 
     async def intercept_service(
         self,
@@ -100,6 +113,9 @@ class TracingServerInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
         # still export spans.
         return self._tracer or get_tracer()
 
+    def service_of(self, method: str) -> str | None:
+        return self._service_of(method) if self._service_of is not None else None
+
 
 class _ServerCall:
     """Wraps one method's behaviour in a span and metrics."""
@@ -113,6 +129,16 @@ class _ServerCall:
 
     @contextmanager
     def _observe(self, context: aio.ServicerContext) -> Iterator[Span]:  # type: ignore[type-arg]
+        service = self._owner.service_of(self._method)
+        if service is None:
+            with self._span(context) as span:
+                yield span
+            return
+        with service_scope(service), self._span(context) as span:
+            yield span
+
+    @contextmanager
+    def _span(self, context: aio.ServicerContext) -> Iterator[Span]:  # type: ignore[type-arg]
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         with self._owner.tracer.start_as_current_span(

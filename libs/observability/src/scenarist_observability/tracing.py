@@ -11,17 +11,19 @@ import grpcio.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Literal
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
+from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
@@ -34,18 +36,26 @@ from opentelemetry.trace import Link, Span, SpanKind, Tracer
 from opentelemetry.util.types import AttributeValue
 
 __all__ = [
+    "SERVICE_ATTRIBUTE",
     "ExporterChoice",
     "KafkaHeaders",
+    "carrier_of",
+    "context_of",
+    "current_service",
     "current_trace_id",
     "extract_grpc_context",
     "extract_kafka_context",
     "get_tracer",
+    "has_trace_context",
     "inject_grpc_metadata",
     "inject_kafka_headers",
     "kafka_process_batch_span",
     "kafka_process_span",
     "kafka_publish_span",
+    "service_scope",
     "shutdown_tracing",
+    "start_kafka_process_span",
+    "start_kafka_publish_span",
 ]
 
 log = logging.getLogger(__name__)
@@ -55,6 +65,13 @@ GrpcMetadata = list[tuple[str, str | bytes]]
 ExporterChoice = Literal["none", "console", "otlp"] | SpanExporter | None
 
 _TRACER_NAME = "scenarist"
+#: Span attribute naming the Scenarist service that made the span. The resource says the same in
+#: distributed mode; in standalone mode all five services share one process and one resource.
+SERVICE_ATTRIBUTE = "scenarist.service"
+_TRACEPARENT = "traceparent"
+_service: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "scenarist_service", default=None
+)
 _MAX_BATCH_LINKS = 128  # a 5000-message batch must not produce a 5000-link span
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
@@ -101,6 +118,29 @@ def _resolve_exporter(choice: ExporterChoice) -> SpanExporter | None:
     return None
 
 
+@contextmanager
+def service_scope(name: str) -> Iterator[None]:
+    """Spans started in this scope, and in tasks spawned from it, carry ``scenarist.service``."""
+    token = _service.set(name)
+    try:
+        yield
+    finally:
+        _service.reset(token)
+
+
+def current_service() -> str | None:
+    return _service.get()
+
+
+class _ServiceAttributeProcessor(SpanProcessor):
+    """Stamps ``scenarist.service`` from the active :func:`service_scope` on every new span."""
+
+    def on_start(self, span: SdkSpan, parent_context: Context | None = None) -> None:
+        service = _service.get()
+        if service and not (span.attributes or {}).get(SERVICE_ATTRIBUTE):
+            span.set_attribute(SERVICE_ATTRIBUTE, service)
+
+
 def _processor_for(exporter: SpanExporter) -> SpanProcessor:
     # Tests read in-memory spans right after the code under test returns: export synchronously.
     if isinstance(exporter, InMemorySpanExporter):
@@ -136,6 +176,7 @@ def configure_tracing(
         if version:
             attributes[SERVICE_VERSION] = version
         provider = TracerProvider(resource=Resource.create(attributes))
+        provider.add_span_processor(_ServiceAttributeProcessor())
         resolved = _resolve_exporter(exporter)
         if resolved is not None:
             provider.add_span_processor(_processor_for(resolved))
@@ -208,6 +249,55 @@ def _kafka_attributes(
     if consumer_group:
         attributes["messaging.consumer.group.name"] = consumer_group
     return attributes
+
+
+def has_trace_context(headers: Iterable[tuple[str, bytes | str | None]] | None) -> bool:
+    """Whether `headers` carry a ``traceparent`` (cheap: no parsing)."""
+    return any(key.lower() == _TRACEPARENT for key, _ in headers or ())
+
+
+def carrier_of(context: Context | None = None) -> dict[str, str]:
+    """The W3C fields of the current (or given) context (e.g. a run keeps its trace in these)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=context)
+    return carrier
+
+
+def context_of(carrier: Mapping[str, str] | None) -> Context:
+    """The context :func:`carrier_of` captured (an empty context for an empty carrier)."""
+    return propagate.extract(dict(carrier or {}))
+
+
+def start_kafka_publish_span(
+    topic: str, *, parent: Context | None = None, key: bytes | str | None = None
+) -> Span:
+    """A PRODUCER span ``publish <topic>`` that is *not* made current (for batched sends)."""
+    attributes = _kafka_attributes(topic, "publish", None)
+    if key is not None:
+        attributes["messaging.kafka.message.key"] = (
+            key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+        )
+    return get_tracer().start_span(
+        f"publish {topic}", context=parent, kind=SpanKind.PRODUCER, attributes=attributes
+    )
+
+
+def start_kafka_process_span(
+    topic: str,
+    headers: Iterable[tuple[str, bytes | str | None]] | None,
+    *,
+    partition: int | None = None,
+    offset: int | None = None,
+    consumer_group: str | None = None,
+) -> Span:
+    """A CONSUMER span ``process <topic>`` child of the producer's, *not* made current: batch
+    consumers open one per record and end them together once the batch is done."""
+    return get_tracer().start_span(
+        f"process {topic}",
+        context=extract_kafka_context(headers),
+        kind=SpanKind.CONSUMER,
+        attributes=_kafka_attributes(topic, "process", partition, offset, consumer_group),
+    )
 
 
 @contextmanager

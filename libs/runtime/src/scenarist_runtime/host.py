@@ -18,8 +18,10 @@ import grpc
 from scenarist_bus import topics
 from scenarist_bus.port import Bus
 from scenarist_observability.grpc_tracing import TracingServerInterceptor
+from scenarist_observability.metrics import METRICS, set_build_info
+from scenarist_observability.tracing import service_scope
 from scenarist_storage.models import Principal
-from scenarist_storage.postgres import Pool
+from scenarist_storage.postgres import Pool, pool_usage
 from starlette.routing import BaseRoute
 
 from scenarist_runtime.lifecycle import Lifecycle
@@ -29,6 +31,16 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "scenarist.services"
 ALL_SERVICES = ("orchestrator", "executor", "trigger", "log", "connector_gateway")
+# Which service serves each gRPC package, so a process hosting several services can tell their
+# server spans apart (the span resource names the process, not the service).
+GRPC_PACKAGE_OWNERS = {
+    "scenarist.identity.v1": "orchestrator",
+    "scenarist.scenario.v1": "orchestrator",
+    "scenarist.run.v1": "orchestrator",
+    "scenarist.trigger.v1": "trigger",
+    "scenarist.log.v1": "log",
+    "scenarist.connector.v1": "connector_gateway",
+}
 
 
 class Authenticator(Protocol):
@@ -79,11 +91,17 @@ async def create_topics(bus: Bus) -> None:
     await bus.create_topics(topics.ALL_TOPICS)
 
 
+def service_of_method(method: str) -> str | None:
+    """The service owning a full gRPC method name (``/pkg.Service/Method``), if it is ours."""
+    package = method.lstrip("/").partition("/")[0].rpartition(".")[0]
+    return GRPC_PACKAGE_OWNERS.get(package)
+
+
 def grpc_server(
     interceptors: Sequence[grpc.aio.ServerInterceptor[Any, Any]] = (),
 ) -> grpc.aio.Server:
     return grpc.aio.server(
-        interceptors=[TracingServerInterceptor(), *interceptors],
+        interceptors=[TracingServerInterceptor(service_of=service_of_method), *interceptors],
         options=[
             ("grpc.max_receive_message_length", 16 * 1024 * 1024),
             ("grpc.max_send_message_length", 16 * 1024 * 1024),
@@ -134,8 +152,13 @@ async def start_host(
     holder: dict[str, Any] = shared if shared is not None else {}
     server = grpc_server([AuthInterceptor(lambda: _authenticator(holder))])
     host = ServiceHost(settings, lifecycle, bus, pool, server, shared=holder)
+    _observe_pool(pool, settings.service_name, lifecycle)
     for service in load_services(names):
-        await service.start(host)
+        set_build_info(service.name, settings.version)
+        # Spans of the tasks a service spawns while starting carry its name (standalone mode
+        # shares one process, and so one trace resource, between all five).
+        with service_scope(service.name):
+            await service.start(host)
     if "authenticator" not in holder:
         # No orchestrator in this process: check tokens with the one that owns identity.
         from scenarist_runtime.remote_auth import RemoteAuthenticator  # noqa: PLC0415
@@ -144,6 +167,9 @@ async def start_host(
         holder["authenticator"] = remote
         lifecycle.add_shutdown_hook(remote.close, name="remote authenticator")
     grpc_port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+    # Services that call another one hosted in this process over gRPC (the trigger asks the
+    # orchestrator with the caller's token) find the bound port here; port 0 binds at random.
+    holder["grpc_port"] = grpc_port
     await server.start()
     lifecycle.add_shutdown_hook(lambda: server.stop(5.0), name="grpc server")
     http = HttpServer(
@@ -164,3 +190,25 @@ def _authenticator(shared: dict[str, Any]) -> Authenticator:
     if found is None:
         raise RuntimeError("no authenticator configured")
     return found  # type: ignore[no-any-return]
+
+
+def _observe_pool(pool: Pool, service: str, lifecycle: Lifecycle) -> None:
+    """Pool saturation gauges, read at scrape time (no sampling task, always current)."""
+    if pool_usage(pool) is None:
+        return
+
+    def usage(index: int) -> float:
+        found = pool_usage(pool)
+        return float(found[index]) if found is not None else 0.0
+
+    METRICS.db_pool_in_use.labels(service).set_function(lambda: usage(0))
+    METRICS.db_pool_size.labels(service).set_function(lambda: usage(1))
+
+    async def forget() -> None:
+        for gauge in (METRICS.db_pool_in_use, METRICS.db_pool_size):
+            try:
+                gauge.remove(service)
+            except KeyError:
+                continue
+
+    lifecycle.add_shutdown_hook(forget, name="pool metrics")

@@ -118,6 +118,24 @@ class Lifecycle:
         """Run `coro` as a task that the drain waits for."""
         return self.track(asyncio.get_running_loop().create_task(coro, name=name))
 
+    def supervise(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run a loop the service cannot live without: if it crashes, stop the whole process.
+
+        A consumer loop that died while the process kept answering /livez would hold its
+        partitions' work hostage; stopping lets the supervisor restart it and the group
+        rebalance its partitions to the members that are alive.
+        """
+
+        async def supervised() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("%s failed; stopping the service", name)
+                self.request_stop(f"{name} failed")
+                raise
+
+        return self.spawn(supervised(), name=name)
+
     def track(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
         """Make the drain wait for an existing task."""
         self._tasks.add(task)

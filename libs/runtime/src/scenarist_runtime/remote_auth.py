@@ -19,6 +19,7 @@ from scenarist.identity.v1 import (
     organization_service_pb2,
     organization_service_pb2_grpc,
 )
+from scenarist_observability.grpc_tracing import client_interceptors
 from scenarist_storage.models import Principal, Role
 from scenarist_storage.tokens import parse_token_id
 
@@ -44,7 +45,7 @@ class RemoteAuthenticator:
         negative_ttl_seconds: float = 2.0,
         max_entries: int = 10_000,
     ) -> None:
-        self._channel = grpc.aio.insecure_channel(target)
+        self._channel = grpc.aio.insecure_channel(target, interceptors=client_interceptors())
         self._stub = organization_service_pb2_grpc.OrganizationServiceStub(self._channel)
         self._ttl = ttl_seconds
         self._negative_ttl = negative_ttl_seconds

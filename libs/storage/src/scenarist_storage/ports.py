@@ -275,6 +275,17 @@ class WebhookStore(Protocol):
         """Bind to a scenario, or detach with None. NotFoundError if missing."""
         ...
 
+    async def update(
+        self,
+        org_id: uuid.UUID,
+        webhook_id: uuid.UUID,
+        *,
+        name: str | None = None,
+        options: JsonObject | None = None,
+    ) -> WebhookRecord:
+        """Replace the name and/or the options (None keeps them). NotFoundError if missing."""
+        ...
+
     async def delete(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> None:
         """NotFoundError if missing (or another organization's)."""
         ...

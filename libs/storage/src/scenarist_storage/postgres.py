@@ -125,6 +125,17 @@ async def create_pool(
     return cast(Pool, pool)
 
 
+def pool_usage(pool: Pool) -> tuple[int, int] | None:
+    """(connections checked out, maximum size) of an asyncpg pool; None for anything else
+    (the Pool protocol stays minimal so in-memory stand-ins need not fake pool statistics)."""
+    raw: Any = pool
+    try:
+        size, idle, limit = raw.get_size(), raw.get_idle_size(), raw.get_max_size()
+    except AttributeError:
+        return None
+    return max(0, int(size) - int(idle)), int(limit)
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int

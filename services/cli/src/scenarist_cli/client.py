@@ -1,4 +1,5 @@
-"""A blocking gRPC client for the public API: one channel, the bearer token on every call."""
+"""A blocking gRPC client for the public API: a channel per server (in distributed mode each API
+has its own, see config.py), the bearer token on every call."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from types import TracebackType
 from typing import Any
 
 import grpc
+from scenarist.connector.v1 import connection_service_pb2_grpc, data_store_service_pb2_grpc
 from scenarist.log.v1 import log_service_pb2, log_service_pb2_grpc
 from scenarist.run.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
 from scenarist.scenario.v1 import scenario_pb2, scenario_service_pb2, scenario_service_pb2_grpc
+from scenarist.trigger.v1 import schedule_service_pb2_grpc, webhook_service_pb2_grpc
 
-from scenarist_cli.config import ClientConfig
+from scenarist_cli.config import Api, ClientConfig
 
 CALL_TIMEOUT_SECONDS = 30.0
 MAX_PAGES = 1000  # a runaway server cannot make a listing loop forever
@@ -22,12 +25,47 @@ RunReq = run_service_pb2
 
 class ApiClient:
     def __init__(self, config: ClientConfig, *, timeout: float = CALL_TIMEOUT_SECONDS) -> None:
-        self._channel = grpc.insecure_channel(config.server)
+        self._config = config
+        self._channels: dict[str, grpc.Channel] = {}
         self._metadata = (("authorization", f"Bearer {config.token}"),)
         self._timeout = timeout
-        self.scenarios = scenario_service_pb2_grpc.ScenarioServiceStub(self._channel)
-        self.runs = run_service_pb2_grpc.RunServiceStub(self._channel)
-        self.logs = log_service_pb2_grpc.LogServiceStub(self._channel)
+
+    def channel(self, api: Api) -> grpc.Channel:
+        """The channel to `api`'s server (ConfigError when none is configured), one per server
+        so that in standalone mode every stub shares one connection."""
+        target = self._config.server_for(api)
+        found = self._channels.get(target)
+        if found is None:
+            found = self._channels[target] = grpc.insecure_channel(target)
+        return found
+
+    @property
+    def scenarios(self) -> scenario_service_pb2_grpc.ScenarioServiceStub:
+        return scenario_service_pb2_grpc.ScenarioServiceStub(self.channel(Api.ORCHESTRATOR))
+
+    @property
+    def runs(self) -> run_service_pb2_grpc.RunServiceStub:
+        return run_service_pb2_grpc.RunServiceStub(self.channel(Api.ORCHESTRATOR))
+
+    @property
+    def logs(self) -> log_service_pb2_grpc.LogServiceStub:
+        return log_service_pb2_grpc.LogServiceStub(self.channel(Api.LOG))
+
+    @property
+    def webhooks(self) -> webhook_service_pb2_grpc.WebhookServiceStub:
+        return webhook_service_pb2_grpc.WebhookServiceStub(self.channel(Api.TRIGGER))
+
+    @property
+    def schedules(self) -> schedule_service_pb2_grpc.ScheduleServiceStub:
+        return schedule_service_pb2_grpc.ScheduleServiceStub(self.channel(Api.TRIGGER))
+
+    @property
+    def connections(self) -> connection_service_pb2_grpc.ConnectionServiceStub:
+        return connection_service_pb2_grpc.ConnectionServiceStub(self.channel(Api.GATEWAY))
+
+    @property
+    def data_stores(self) -> data_store_service_pb2_grpc.DataStoreServiceStub:
+        return data_store_service_pb2_grpc.DataStoreServiceStub(self.channel(Api.GATEWAY))
 
     def __enter__(self) -> ApiClient:
         return self
@@ -38,7 +76,9 @@ class ApiClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._channel.close()
+        for channel in self._channels.values():
+            channel.close()
+        self._channels.clear()
 
     def call_options(self) -> dict[str, Any]:
         """Keyword arguments for a unary call: the token and a deadline."""

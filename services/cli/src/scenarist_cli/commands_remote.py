@@ -20,7 +20,7 @@ from scenarist_engine.errors import ScenaristError
 from scenarist_engine.model.loading import load_scenario_text
 
 from scenarist_cli.client import ApiClient
-from scenarist_cli.config import ConfigError, resolve
+from scenarist_cli.config import Api, ConfigError, resolve
 from scenarist_cli.output import (
     EXIT_FAILED,
     EXIT_INVALID,
@@ -176,10 +176,16 @@ def connection_options() -> argparse.ArgumentParser:
 
 
 def _command(
-    group: Any, name: str, handler: Handler, help_text: str, parent: argparse.ArgumentParser
+    group: Any,
+    name: str,
+    handler: Handler,
+    help_text: str,
+    parent: argparse.ArgumentParser,
+    *,
+    api: Api = Api.ORCHESTRATOR,
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = group.add_parser(name, help=help_text, parents=[parent])
-    parser.set_defaults(handler=remote(handler))
+    parser.set_defaults(handler=remote(handler, api))
     return parser
 
 
@@ -215,22 +221,26 @@ def add_remote_run_commands(commands: Any) -> None:
     listing.add_argument("--scenario", help="only runs of this scenario")
     listing.add_argument("--status", action="append", choices=STATUS_CHOICES)
     _command(sub, "cancel", run_cancel, "cancel a live run", parent).add_argument("run_id")
-    _command(sub, "logs", run_logs, "show a run's steps with their bundles", parent).add_argument(
-        "run_id"
-    )
+    # Execution history is the log service's: its own server in distributed mode.
+    _command(
+        sub, "logs", run_logs, "show a run's steps with their bundles", parent, api=Api.LOG
+    ).add_argument("run_id")
 
 
-def remote(handler: Handler) -> Callable[[argparse.Namespace], int]:
-    """`handler` with a connected client, and gRPC/config errors turned into exit codes."""
+def remote(handler: Handler, api: Api = Api.ORCHESTRATOR) -> Callable[[argparse.Namespace], int]:
+    """`handler` with a client for `api`'s server (and the others it finds), and gRPC/config
+    errors turned into exit codes."""
 
     def command(args: argparse.Namespace) -> int:
         try:
-            config = resolve(getattr(args, "server", None), getattr(args, "token", None))
+            config = resolve(getattr(args, "server", None), getattr(args, "token", None), api=api)
         except ConfigError as exc:
             return _local_error(str(exc))
         try:
-            with ApiClient(config) as api:
-                return handler(api, args)
+            with ApiClient(config) as client:
+                return handler(client, args)
+        except ConfigError as exc:
+            return _local_error(str(exc))
         except grpc.RpcError as exc:
             print_error(error_report(exc))
             return exit_code_for(exc)

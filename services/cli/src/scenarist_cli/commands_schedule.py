@@ -27,7 +27,7 @@ from scenarist.trigger.v1 import schedule_service_pb2 as pb
 from scenarist.trigger.v1 import schedule_service_pb2_grpc as pb_grpc
 
 from scenarist_cli.commands_remote import connection_options
-from scenarist_cli.config import ConfigError, resolve
+from scenarist_cli.config import Api, ConfigError, resolve
 from scenarist_cli.output import (
     EXIT_INVALID,
     EXIT_OK,
@@ -196,7 +196,8 @@ def schedule_delete(stub: pb_grpc.ScheduleServiceStub, options: dict[str, Any], 
 def remote(handler: Handler) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
         try:
-            config = resolve(getattr(args, "server", None), getattr(args, "token", None))
+            server, token = getattr(args, "server", None), getattr(args, "token", None)
+            config = resolve(server, token, api=Api.TRIGGER)
         except ConfigError as exc:
             print_error({"error": str(exc)})
             return EXIT_INVALID

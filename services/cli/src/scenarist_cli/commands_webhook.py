@@ -17,6 +17,7 @@ from scenarist.trigger.v1 import webhook_pb2
 from scenarist.trigger.v1 import webhook_service_pb2 as pb
 from scenarist.trigger.v1 import webhook_service_pb2_grpc as pb_grpc
 
+from scenarist_cli import config as cli_config
 from scenarist_cli.commands_remote import connection_options
 from scenarist_cli.config import ConfigError, resolve
 from scenarist_cli.output import (
@@ -153,7 +154,8 @@ def webhook_delete(api: Api, args: argparse.Namespace) -> int:
 def remote(handler: Handler) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
         try:
-            config = resolve(getattr(args, "server", None), getattr(args, "token", None))
+            server, token = getattr(args, "server", None), getattr(args, "token", None)
+            config = resolve(server, token, api=cli_config.Api.TRIGGER)
         except ConfigError as exc:
             print_error({"error": str(exc)})
             return EXIT_INVALID

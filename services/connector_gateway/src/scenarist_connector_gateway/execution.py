@@ -25,12 +25,15 @@ from scenarist_connector_sdk.context import Redactor
 from scenarist_engine.modules import BUILTIN_KINDS
 from scenarist_limiter import Decision, RateLimiter, acquire
 from scenarist_observability.metrics import METRICS
+from scenarist_observability.tracing import get_tracer, service_scope
 from scenarist_storage.ports import ConnectionStore
 
 from scenarist_connector_gateway.limits import RateLimits, connection_key
 from scenarist_connector_gateway.secrets import Keyring, SecretUnavailableError, connection_aad
 
 log = logging.getLogger(__name__)
+
+SERVICE = "connector_gateway"
 
 
 class CallRefusedError(Exception):
@@ -93,6 +96,19 @@ class ModuleRunner:
         self, request: pb.ExecuteModuleRequest, *, timeout: float | None = None
     ) -> pb.ExecuteModuleResponse:
         """Run the module; a malformed call raises CallRefusedError, a module failure never does."""
+        # Standalone executors call this in their own task: the span still says who ran it.
+        with (
+            service_scope(SERVICE),
+            get_tracer().start_as_current_span(
+                f"execute {request.app}:{request.module}",
+                attributes={"scenarist.app": request.app, "scenarist.run_id": request.run.run_id},
+            ),
+        ):
+            return await self._execute(request, timeout)
+
+    async def _execute(
+        self, request: pb.ExecuteModuleRequest, timeout: float | None
+    ) -> pb.ExecuteModuleResponse:
         call = self._check(request)
         started = time.perf_counter()
         try:

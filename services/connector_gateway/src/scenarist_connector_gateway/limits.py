@@ -8,13 +8,15 @@ global quota). An app declares its default in ``AppSpec.metadata`` (``rate_limit
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from scenarist_connector_sdk import Registry
 from scenarist_limiter import Bucket, Limit, MemoryRateLimiter, RateLimiter
 from scenarist_limiter.redis_limiter import RedisRateLimiter
+from scenarist_observability.metrics import METRICS
 
 from scenarist_connector_gateway.settings import GatewaySettings
 
@@ -67,6 +69,21 @@ class RateLimits:
         if app in self.apps:
             found.append(Bucket(app_key(app), self.apps[app]))
         return found
+
+
+def observe_redis_pool(limiter: RateLimiter, service: str) -> Callable[[], None] | None:
+    """Redis pool gauges read at scrape time; returns how to remove them (None: no Redis)."""
+    if not isinstance(limiter, RedisRateLimiter):
+        return None
+    METRICS.redis_pool_in_use.labels(service).set_function(lambda: limiter.pool_usage()[0])
+    METRICS.redis_pool_size.labels(service).set_function(lambda: limiter.pool_usage()[1])
+
+    def forget() -> None:
+        for gauge in (METRICS.redis_pool_in_use, METRICS.redis_pool_size):
+            with contextlib.suppress(KeyError):
+                gauge.remove(service)
+
+    return forget
 
 
 def build_limiter(settings: GatewaySettings) -> RateLimiter:

@@ -36,7 +36,7 @@ from scenarist_connector_gateway.connector import ConnectorServicer
 from scenarist_connector_gateway.data_stores import DataStoreServicer
 from scenarist_connector_gateway.execution import CallRefusedError, ModuleRunner
 from scenarist_connector_gateway.internal import start_internal_server
-from scenarist_connector_gateway.limits import RateLimits, build_limiter
+from scenarist_connector_gateway.limits import RateLimits, build_limiter, observe_redis_pool
 from scenarist_connector_gateway.secrets import Keyring, rewrap
 from scenarist_connector_gateway.settings import GatewaySettings
 
@@ -124,6 +124,13 @@ class ConnectorGatewayService:
             log.error("connector not loaded", extra={"connector": name, "problem": problem})
         limiter = build_limiter(settings)
         host.lifecycle.add_shutdown_hook(limiter.aclose, name="rate limiter")
+        forget_pool = observe_redis_pool(limiter, "connector_gateway")
+        if forget_pool is not None:
+
+            async def forget() -> None:
+                forget_pool()
+
+            host.lifecycle.add_shutdown_hook(forget, name="redis pool metrics")
         limits = RateLimits.from_settings(settings, runtime.registry)
         return ModuleRunner(
             runtime,

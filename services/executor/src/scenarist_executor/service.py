@@ -4,11 +4,13 @@ App modules go to the connector gateway (apps.py): in-process when the gateway i
 same process (`host.shared["connector_execute"]`, looked up per call since the gateway may start
 after the executor), else over gRPC to SCENARIST_GATEWAY_TARGET, the gateway's internal port,
 authenticated with SCENARIST_INTERNAL_SECRET (docs/adr/0005-connector-execution.md).
+SCENARIST_GATEWAY_TRANSPORT=grpc takes the gRPC path even when the gateway is in the process.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from scenarist_runtime.host import ServiceHost
@@ -26,6 +28,9 @@ class ExecutorSettings(ServiceSettings):
     internal_secret: SecretStr | None = None
     # Above the gateway's HTTP timeout (40 s) plus its bounded rate-limit wait.
     gateway_timeout_seconds: float = Field(default=60.0, gt=0)
+    # "auto": in-process when the gateway is hosted in this process, else gRPC; "grpc": always
+    # the gateway's internal port (e.g. to exercise the distributed path in one process).
+    gateway_transport: Literal["auto", "grpc"] = "auto"
 
 
 @dataclass
@@ -41,13 +46,15 @@ class ExecutorService:
             )
             host.lifecycle.add_shutdown_hook(remote.close, name="gateway channel")
 
+        in_process = settings.gateway_transport == "auto"
+
         def gateway() -> Execute | None:
-            local: Execute | None = host.shared.get(SHARED_EXECUTE)
+            local: Execute | None = host.shared.get(SHARED_EXECUTE) if in_process else None
             return local or remote
 
         apps = AppModuleRunner(gateway, timeout=settings.gateway_timeout_seconds)
         loop = ExecutorLoop(host.bus, TaskWorker(apps=apps))
-        host.lifecycle.spawn(loop.run(host.lifecycle.stopping), name="executor loop")
+        host.lifecycle.supervise(loop.run(host.lifecycle.stopping), name="executor loop")
 
 
 def build() -> ExecutorService:

@@ -27,6 +27,7 @@ from scenarist_engine.machine.state import ErrorInfo
 from scenarist_engine.model import Module
 from scenarist_engine.modules import ModuleKind, kind_named
 from scenarist_observability.metrics import METRICS, label_value, module_kind_family
+from scenarist_observability.tracing import inject_kafka_headers, kafka_process_span
 
 from scenarist_executor.apps import AppModuleRunner
 
@@ -57,7 +58,9 @@ class TaskWorker:
         self._modules: OrderedDict[bytes, Module] = OrderedDict()
         self._module_cache_size = module_cache_size
 
-    async def handle(self, records: Sequence[Record]) -> BatchOutput:
+    async def handle(
+        self, records: Sequence[Record], *, consumer_group: str | None = None
+    ) -> BatchOutput:
         output = BatchOutput()
         ready: list[tuple[Decoded, ModuleTask]] = []
         for record in records:
@@ -67,12 +70,29 @@ class TaskWorker:
                 ready.append((decoded, load_task(orjson.loads(message.task))))
             except (DecodeError, ValueError) as exc:
                 output.dead_letters.append((record, f"bad module task: {exc}"))
-        results = await asyncio.gather(
-            *(self._run(task, decoded.envelope.organization_id) for decoded, task in ready)
+        output.results.extend(
+            await asyncio.gather(
+                *(self._traced(decoded, task, consumer_group) for decoded, task in ready)
+            )
         )
-        for (decoded, task), result in zip(ready, results, strict=True):
-            output.results.append(_result_message(result, decoded.envelope.organization_id, task))
         return output
+
+    async def _traced(
+        self, decoded: Decoded, task: ModuleTask, consumer_group: str | None
+    ) -> OutgoingMessage:
+        """Run the task in a span continuing the run's trace; the result carries it on."""
+        record, org_id = decoded.record, decoded.envelope.organization_id
+        with kafka_process_span(
+            record.topic,
+            record.headers,
+            partition=record.partition,
+            offset=record.offset,
+            consumer_group=consumer_group,
+        ) as span:
+            span.set_attribute("scenarist.run_id", task.run_id)
+            span.set_attribute("scenarist.module", str(task.module.get("module", "")))
+            result = await self._run(task, org_id)
+            return _result_message(result, org_id, task)
 
     async def _run(self, task: ModuleTask, org_id: str) -> TaskResult:
         wait = task.not_before - self._clock()
@@ -149,4 +169,5 @@ def _result_message(result: TaskResult, org_id: str, task: ModuleTask) -> Outgoi
         organization_id=org_id,
         source=SOURCE,
         attempt=task.attempt,
+        headers=inject_kafka_headers(),  # the task's process span: the result's parent
     )

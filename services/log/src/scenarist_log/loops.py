@@ -15,7 +15,10 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from scenarist_bus import topics
+from scenarist_bus.consuming import commit_or_hand_back
 from scenarist_bus.dlq import decode_batch_or_dead_letter
+from scenarist_bus.instrument import process_spans
+from scenarist_bus.lag import LagReporter
 from scenarist_bus.port import Bus, Consumer, Producer, Record
 from scenarist_observability.metrics import METRICS
 from scenarist_storage.models import RunSummary, StepRecord
@@ -26,6 +29,7 @@ from scenarist_log.convert import collapse, decode_run_event, decode_step
 log = logging.getLogger(__name__)
 
 GROUP = "scenarist-log"
+SERVICE = "log"
 T = TypeVar("T")
 
 
@@ -52,33 +56,41 @@ class BatchLoop(Generic[T]):
         self._retry_seconds = retry_seconds
         self._producer: Producer | None = None
         self._consumer: Consumer | None = None
+        self._lag: LagReporter | None = None
 
     async def start(self) -> None:
         self._producer = await self._bus.producer()
         self._consumer = self._bus.consumer(GROUP, (self.topic,), max_poll_records=self._batch_size)
         await self._consumer.start()
+        self._lag = LagReporter(self._consumer)
 
     async def run_once(self, stopping: asyncio.Event | None = None) -> int:
         """One batch; returns how many records it consumed (0 if it gave up on stop)."""
         assert self._consumer is not None and self._producer is not None
         records = await self._consumer.getmany(self._poll_ms, self._batch_size)
+        if self._lag is not None:
+            await self._lag.maybe_report()
         if not records:
             return 0
         METRICS.bus_messages_consumed.labels(self.topic).inc(len(records))
         METRICS.bus_batch_size.labels(self.topic).observe(len(records))
-        decoded = await decode_batch_or_dead_letter(self._producer, records, self._decode)
-        if decoded.dead_lettered:
-            METRICS.dlq_messages.labels(self.topic, "undecodable").inc(len(decoded.dead_lettered))
-        values = [value for _, value in decoded.ok]
-        if values and not await self._write_until_done(values, stopping):
-            return 0
-        await self._consumer.commit(records)
+        with process_spans(records, GROUP):  # each run's trace ends in its log records
+            decoded = await decode_batch_or_dead_letter(self._producer, records, self._decode)
+            if decoded.dead_lettered:
+                METRICS.dlq_messages.labels(self.topic, "undecodable").inc(
+                    len(decoded.dead_lettered)
+                )
+            values = [value for _, value in decoded.ok]
+            if values and not await self._write_until_done(values, stopping):
+                return 0
+        await commit_or_hand_back(self._consumer, records)
         return len(records)
 
     async def _write_until_done(self, values: list[T], stopping: asyncio.Event | None) -> bool:
         while True:
             try:
-                await self._write(values)
+                with METRICS.db_transaction_duration.labels(SERVICE).time():
+                    await self._write(values)
                 return True
             except Exception:  # the store is unreachable or failed: keep the batch, retry
                 log.exception("writing a %s batch failed; retrying", self.topic)
@@ -98,6 +110,8 @@ class BatchLoop(Generic[T]):
             await self.stop()
 
     async def stop(self) -> None:
+        if self._lag is not None:
+            self._lag.clear()
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None

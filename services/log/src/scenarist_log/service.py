@@ -42,7 +42,7 @@ class LogService:
 
         host.lifecycle.health.add("log-postgres", database)
         for loop in (steps_loop(host.bus, logs), events_loop(host.bus, logs)):
-            host.lifecycle.spawn(loop.run(host.lifecycle.stopping), name=f"log {loop.topic}")
+            host.lifecycle.supervise(loop.run(host.lifecycle.stopping), name=f"log {loop.topic}")
         retention = RetentionLoop(
             logs,
             max_age=timedelta(days=settings.log_retention_days),

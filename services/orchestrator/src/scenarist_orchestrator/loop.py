@@ -7,12 +7,16 @@ import logging
 from collections import Counter
 
 from scenarist_bus import topics
+from scenarist_bus.consuming import commit_or_hand_back
 from scenarist_bus.dlq import dead_letter
+from scenarist_bus.instrument import process_spans
+from scenarist_bus.lag import LagReporter
 from scenarist_bus.port import Bus, Consumer, OutgoingMessage, Producer, Record, TopicPartition
 from scenarist_observability.metrics import METRICS
 from scenarist_storage.ports import RunStore
 
-from scenarist_orchestrator.processor import RunProcessor
+from scenarist_orchestrator.processor import SERVICE, RunProcessor
+from scenarist_orchestrator.run_trace import batch_traces
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,7 @@ class OrchestratorLoop:
         self._epoch = 0
         self._producer: Producer | None = None
         self._consumer: Consumer | None = None
+        self._lag: LagReporter | None = None
 
     async def start(self) -> None:
         self._producer = await self._bus.producer()
@@ -56,6 +61,7 @@ class OrchestratorLoop:
             max_poll_records=self._batch_size,
         )
         await self._consumer.start()
+        self._lag = LagReporter(self._consumer)
 
     async def _assigned(self, partitions: frozenset[TopicPartition]) -> None:
         # A new epoch on every assignment fences off whoever owned these partitions before.
@@ -69,16 +75,20 @@ class OrchestratorLoop:
         """One batch; returns how many records it consumed."""
         assert self._consumer is not None and self._producer is not None
         records = await self._consumer.getmany(self._poll_ms, self._batch_size)
+        if self._lag is not None:
+            await self._lag.maybe_report()
         if not records:
             await self.relay()
             return 0
         _count_consumed(records)
-        outcome = await self._processor.process(records, self._epoch)
-        for record, reason in outcome.dead_letters:
-            await dead_letter(self._producer, record, reason, error_type="invalid_message")
-            METRICS.dlq_messages.labels(record.topic, "invalid_message").inc()
+        with process_spans(records, GROUP) as spans:
+            traces = batch_traces(records, spans)
+            outcome = await self._processor.process(records, self._epoch, traces)
+            for record, reason in outcome.dead_letters:
+                await dead_letter(self._producer, record, reason, error_type="invalid_message")
+                METRICS.dlq_messages.labels(record.topic, "invalid_message").inc()
         await self.relay()
-        await self._consumer.commit(records)
+        await commit_or_hand_back(self._consumer, records)
         return len(records)
 
     async def relay(self, limit: int = 1000) -> int:
@@ -86,15 +96,17 @@ class OrchestratorLoop:
         assert self._producer is not None
         published = 0
         while True:
-            claimed = await self._runs.claim_outbox(limit, lease_seconds=self._outbox_lease)
+            with METRICS.db_transaction_duration.labels(SERVICE).time():
+                claimed = await self._runs.claim_outbox(limit, lease_seconds=self._outbox_lease)
             if not claimed:
                 return published
+            # The producer counts the messages and opens their publish spans, continuing each
+            # run's trace from the context its outbox row kept.
             await self._producer.send_batch(
                 [OutgoingMessage(m.topic, m.value, m.key, m.headers) for m in claimed]
             )
-            await self._runs.delete_outbox([m.id for m in claimed])
-            for topic, count in Counter(m.topic for m in claimed).items():
-                METRICS.bus_messages_produced.labels(topic).inc(count)
+            with METRICS.db_transaction_duration.labels(SERVICE).time():
+                await self._runs.delete_outbox([m.id for m in claimed])
             published += len(claimed)
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -106,6 +118,8 @@ class OrchestratorLoop:
             await self.stop()
 
     async def stop(self) -> None:
+        if self._lag is not None:
+            self._lag.clear()
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None

@@ -20,7 +20,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -29,6 +29,7 @@ from scenarist_bus import envelope
 from scenarist_bus.envelope import Decoded, DecodeError
 from scenarist_bus.port import Record
 from scenarist_engine.machine import (
+    IncompleteExecution,
     ModuleTask,
     Plan,
     RunState,
@@ -50,11 +51,15 @@ from scenarist_storage.models import (
 )
 from scenarist_storage.ports import RunStore
 
-from scenarist_orchestrator import messages
+from scenarist_orchestrator import messages, run_trace
+from scenarist_orchestrator.counting import count_saved
 from scenarist_orchestrator.parking import DROPPED_SOURCES, PARKED_SOURCES, Parking
 from scenarist_orchestrator.plans import PlanCache, ScenarioNotFoundError
+from scenarist_orchestrator.resume import parked_execution
 
 log = logging.getLogger(__name__)
+
+SERVICE = "orchestrator"
 
 ACCEPTED = frozenset({envelope.RUN_REQUESTED, envelope.RUN_CANCEL, envelope.TASK_RESULT})
 CANCELLED = "cancelled"
@@ -81,7 +86,9 @@ class LiveRun:
     # counts nothing: what happened since the last accepted write of this run.
     unsaved_start: bool = False
     unsaved_tasks: int = 0
+    unsaved_retries: int = 0
     saved_operations: int = 0
+    trace: dict[str, str] = field(default_factory=dict)  # W3C context of the run (run_trace.py)
 
     @property
     def status(self) -> str:
@@ -102,6 +109,7 @@ class Planned:
     new_run: NewRun
     plan: Plan
     active: bool
+    resume: IncompleteExecution | None = None  # a retry of a parked bundle starts there
 
 
 class RunProcessor:
@@ -117,6 +125,7 @@ class RunProcessor:
         self._clock = clock
         self._live: dict[str, LiveRun] = {}
         self._parking = parking  # None: every run starts, active scenario or not
+        self._traces: Mapping[str, dict[str, str]] = {}
 
     def forget(self) -> None:
         """Drop every cached run: after losing partitions, Postgres is the truth again."""
@@ -126,7 +135,14 @@ class RunProcessor:
     def live_runs(self) -> int:
         return len(self._live)
 
-    async def process(self, records: Sequence[Record], epoch: int) -> BatchOutcome:
+    async def process(
+        self,
+        records: Sequence[Record],
+        epoch: int,
+        traces: Mapping[str, dict[str, str]] | None = None,
+    ) -> BatchOutcome:
+        """`traces`: run id -> the trace context this batch continues the run in."""
+        self._traces = traces or {}
         outcome = BatchOutcome()
         requests: list[Decoded] = []
         others: list[Decoded] = []  # results and cancellations, in arrival order
@@ -180,7 +196,8 @@ class RunProcessor:
             planned.setdefault(request.run_id, item)
         if not planned:
             return
-        created = await self._runs.create_runs([p.new_run for p in planned.values()])
+        with METRICS.db_transaction_duration.labels(SERVICE).time():
+            created = await self._runs.create_runs([p.new_run for p in planned.values()])
         for item, (record, is_new) in zip(planned.values(), created, strict=True):
             # A redelivered request whose run was created but never started is started now; a
             # duplicate delivery (same idempotency key, other run id) starts nothing.
@@ -196,7 +213,7 @@ class RunProcessor:
                     record.org_id, record.scenario_id, record.version
                 )
                 item.new_run = dataclasses.replace(item.new_run, version=record.version)
-            touched[item.request.run_id] = self._start(item.request, item.new_run, item.plan)
+            touched[item.request.run_id] = self._start(item)
 
     async def _new_run(self, request: RunRequested) -> Planned:
         org_id = uuid.UUID(request.organization_id)
@@ -216,9 +233,11 @@ class RunProcessor:
             trigger=trigger if isinstance(trigger, dict) else {"value": trigger},
             source=SOURCES.get(request.source, "api"),
         )
-        return Planned(request, new_run, plan, active)
+        resume = await parked_execution(self._runs, org_id, request)
+        return Planned(request, new_run, plan, active, resume)
 
-    def _start(self, request: RunRequested, new_run: NewRun, plan: Plan) -> LiveRun:
+    def _start(self, item: Planned) -> LiveRun:
+        request, new_run, plan = item.request, item.new_run, item.plan
         now = self._clock()
         trigger = orjson.loads(request.trigger) if request.trigger else {}
         state, tasks = start_run(
@@ -226,7 +245,9 @@ class RunProcessor:
             run_id=str(new_run.run_id),
             scenario_id=str(new_run.scenario_id),
             now=now,
-            trigger=trigger_batches(trigger),
+            # A resumed run is one cycle from the parked module: no trigger batches to replay.
+            trigger=None if item.resume else trigger_batches(trigger),
+            resume=item.resume,
         )
         live = LiveRun(
             new_run.org_id, new_run.scenario_id, new_run.version, plan, state, request.reply_to
@@ -270,7 +291,9 @@ class RunProcessor:
         if record is None or not record.state or record.status not in LIVE_STATUSES:
             return None
         plan, _ = await self._plans.get(org_id, record.scenario_id, record.version)
-        live = LiveRun(org_id, record.scenario_id, record.version, plan, load_state(record.state))
+        stored, trace = run_trace.split_trace(record.state)
+        live = LiveRun(org_id, record.scenario_id, record.version, plan, load_state(stored))
+        live.trace = trace
         live.saved_operations = live.state.operations
         self._live[run_id] = live
         return live
@@ -336,6 +359,7 @@ class RunProcessor:
             live.started = False
         live.outbox.extend(messages.task_message(task, org, scenario) for task in tasks)
         live.unsaved_tasks += len(tasks)
+        live.unsaved_retries += sum(1 for task in tasks if task.attempt > 1)
         confidential = live.plan.scenario.settings.confidential
         for operation in state.log:
             kind = live.plan.modules[operation.module_id].module
@@ -347,6 +371,10 @@ class RunProcessor:
             # A webhook caller may be waiting: tell it as soon as the response exists.
             live.outbox.append(self._event(live, RunEventType.RUN_EVENT_TYPE_OPERATION, now))
             live.responded = True
+
+    def _trace(self, run_id: str, live: LiveRun) -> dict[str, str]:
+        live.trace = self._traces.get(run_id) or live.trace
+        return live.trace
 
     def _event(self, live: LiveRun, kind: RunEventType.ValueType, now: float) -> OutboxMessage:
         return messages.run_event(
@@ -372,37 +400,21 @@ class RunProcessor:
                     org_id=live.org_id,
                     run_id=uuid.UUID(run_id),
                     owner_epoch=epoch,
-                    state=dump_state(state),
+                    state=run_trace.with_trace(dump_state(state), self._trace(run_id, live)),
                     status=live.status,
                     operations=state.operations,
                 )
             )
-            outbox.extend(live.outbox)
+            outbox.extend(run_trace.traced(live.outbox, live.trace))
             live.outbox = []
-        outcome.saved = await self._runs.save_states(writes, outbox)
+        with METRICS.db_transaction_duration.labels(SERVICE).time():
+            outcome.saved = await self._runs.save_states(writes, outbox)
         for rejected in outcome.saved.rejected:
             self._live.pop(str(rejected), None)  # another orchestrator owns it now
         accepted = {str(run_id) for run_id in outcome.saved.accepted}
         for run_id, live in touched.items():
             if run_id in accepted:
-                _count_saved(live)
+                count_saved(live)
             if live.cancelled or live.state.status is not RunStatus.RUNNING:
                 self._live.pop(run_id, None)
                 outcome.finished.append(uuid.UUID(run_id))
-
-
-def _count_saved(live: LiveRun) -> None:
-    """Metrics of what an accepted state write made true (a handful of increments per run)."""
-    state = live.state
-    if live.unsaved_start:
-        METRICS.runs_started.labels(live.source).inc()
-    if live.unsaved_tasks:
-        METRICS.tasks_dispatched.inc(live.unsaved_tasks)
-    if state.operations > live.saved_operations:
-        METRICS.operations.inc(state.operations - live.saved_operations)
-    if live.cancelled or state.status is not RunStatus.RUNNING:
-        METRICS.runs_finished.labels(live.status).inc()
-        if state.finished_at is not None:
-            METRICS.run_duration.observe(max(0.0, state.finished_at - state.execution.started_at))
-    live.unsaved_start, live.unsaved_tasks = False, 0
-    live.saved_operations = state.operations

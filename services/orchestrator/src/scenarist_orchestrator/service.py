@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import Field
 from scenarist.identity.v1 import organization_service_pb2_grpc, token_service_pb2_grpc
 from scenarist.run.v1 import run_service_pb2_grpc
 from scenarist.scenario.v1 import scenario_service_pb2_grpc
 from scenarist_runtime.host import ServiceHost
-from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_runtime.settings import ServiceSettings, load_settings
 from scenarist_storage.pg import PgIdentityStore, PgRunStore, PgScenarioStore
+from scenarist_storage.pg.incomplete import PgIncompleteStore
 from scenarist_storage.pg.parked import PgParkedRunStore
 
 from scenarist_orchestrator.api.organizations import OrganizationServicer
@@ -55,16 +53,6 @@ class OrchestratorSettings(ServiceSettings):
     scenario_queue_limit: int = Field(default=DEFAULT_QUEUE_LIMIT, gt=0, le=100_000)
 
 
-async def _supervised(name: str, work: Coroutine[Any, Any, None], lifecycle: Lifecycle) -> None:
-    """Run `work`; if it crashes, stop the whole process rather than serve without it."""
-    try:
-        await work
-    except Exception:
-        log.exception("%s failed; stopping the service", name)
-        lifecycle.request_stop(f"{name} failed")
-        raise
-
-
 @dataclass
 class OrchestratorService:
     name: str = "orchestrator"
@@ -87,7 +75,7 @@ class OrchestratorService:
             ScenarioServicer(scenarios, parked, producer), server
         )
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunServicer(scenarios, runs, producer), server
+            RunServicer(scenarios, runs, producer, incomplete=PgIncompleteStore(host.pool)), server
         )
         organization_service_pb2_grpc.add_OrganizationServiceServicer_to_server(
             OrganizationServicer(identity), server
@@ -104,10 +92,7 @@ class OrchestratorService:
         plans = PlanCache(scenarios, external=app_kinds())  # loads the connectors' entry points
         processor = RunProcessor(runs, plans, parking=parking)
         loop = OrchestratorLoop(host.bus, runs, processor)
-        host.lifecycle.spawn(
-            _supervised("orchestrator loop", loop.run(host.lifecycle.stopping), host.lifecycle),
-            name="orchestrator loop",
-        )
+        host.lifecycle.supervise(loop.run(host.lifecycle.stopping), name="orchestrator loop")
 
 
 def build() -> OrchestratorService:

@@ -6,17 +6,18 @@ that answers applies its organization scoping and role checks exactly as for any
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
-from scenarist.connector.v1 import connector_service_pb2_grpc
+from scenarist.connector.v1 import connection_service_pb2_grpc, connector_service_pb2_grpc
 from scenarist.identity.v1 import organization_service_pb2_grpc, token_service_pb2_grpc
 from scenarist.log.v1 import log_service_pb2_grpc
 from scenarist.run.v1 import run_service_pb2_grpc
 from scenarist.scenario.v1 import scenario_service_pb2_grpc
-from scenarist.trigger.v1 import webhook_service_pb2_grpc
+from scenarist.trigger.v1 import schedule_service_pb2_grpc, webhook_service_pb2_grpc
+from scenarist_observability.grpc_tracing import client_interceptors
 
 from scenarist_studio.problems import from_rpc_error
 
@@ -43,14 +44,18 @@ class Clients:
         self.tokens = token_service_pb2_grpc.TokenServiceStub(orchestrator)
         self.organizations = organization_service_pb2_grpc.OrganizationServiceStub(orchestrator)
         self.logs = log_service_pb2_grpc.LogServiceStub(self._channel(targets.log))
-        self.webhooks = webhook_service_pb2_grpc.WebhookServiceStub(self._channel(targets.trigger))
-        self.connectors = connector_service_pb2_grpc.ConnectorServiceStub(
-            self._channel(targets.connector_gateway)
-        )
+        trigger = self._channel(targets.trigger)
+        self.webhooks = webhook_service_pb2_grpc.WebhookServiceStub(trigger)
+        self.schedules = schedule_service_pb2_grpc.ScheduleServiceStub(trigger)
+        gateway = self._channel(targets.connector_gateway)
+        self.connectors = connector_service_pb2_grpc.ConnectorServiceStub(gateway)
+        self.connections = connection_service_pb2_grpc.ConnectionServiceStub(gateway)
 
     def _channel(self, target: str) -> grpc.aio.Channel:
         if target not in self._channels:
-            self._channels[target] = grpc.aio.insecure_channel(target)
+            self._channels[target] = grpc.aio.insecure_channel(
+                target, interceptors=client_interceptors()
+            )
         return self._channels[target]
 
     async def call(
@@ -63,6 +68,20 @@ class Clients:
             )
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error) from error
+
+    async def stream(
+        self, method: Callable[..., Any], request: Any, token: str, timeout: float
+    ) -> AsyncIterator[Any]:
+        """A server-streaming call as the token's principal; gRPC failures become ApiError.
+        Closing the iterator cancels the call."""
+        call = method(request, metadata=(("authorization", f"Bearer {token}"),), timeout=timeout)
+        try:
+            async for item in call:
+                yield item
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from error
+        finally:
+            call.cancel()
 
     async def close(self) -> None:
         for channel in self._channels.values():

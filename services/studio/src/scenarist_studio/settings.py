@@ -22,8 +22,8 @@ class ApiTargets(BaseModel):
 
     orchestrator: str | None = None  # ScenarioService, RunService, TokenService, Organization
     log: str | None = None  # LogService
-    trigger: str | None = None  # WebhookService
-    connector_gateway: str | None = None  # ConnectorService
+    trigger: str | None = None  # WebhookService, ScheduleService
+    connector_gateway: str | None = None  # ConnectorService, ConnectionService
 
 
 class StudioOptions(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from scenarist.connector.v1 import app_pb2, field_pb2
+from scenarist.connector.v1 import app_pb2, connection_pb2, field_pb2
 from scenarist.log.v1 import log_service_pb2
 from scenarist.run.v1 import events_pb2, run_pb2
 from scenarist.scenario.v1 import scenario_pb2
@@ -21,11 +21,12 @@ __all__ = [
     "scenario_view",
     "step_view",
     "summary_view",
+    "time_text",
     "webhook_view",
 ]
 
 
-def _time(message: Message, name: str) -> str | None:
+def time_text(message: Message, name: str) -> str | None:
     if not message.HasField(name):
         return None
     stamp: Timestamp = getattr(message, name)
@@ -52,8 +53,8 @@ def scenario_view(s: scenario_pb2.Scenario, *, document: bool = False) -> dict[s
         "name": s.name,
         "version": s.version,
         "active": s.active,
-        "created_at": _time(s, "created_at"),
-        "updated_at": _time(s, "updated_at"),
+        "created_at": time_text(s, "created_at"),
+        "updated_at": time_text(s, "updated_at"),
     }
     if document:
         found["document"] = json_text(s.document) if s.document.lstrip().startswith("{") else None
@@ -75,9 +76,9 @@ def run_view(r: run_pb2.Run) -> dict[str, Any]:
         "scenario_version": r.scenario_version,
         "status": _enum(run_pb2.RunStatus, r.status, "RUN_STATUS_"),
         "operations": r.operations,
-        "created_at": _time(r, "created_at"),
-        "started_at": _time(r, "started_at"),
-        "finished_at": _time(r, "finished_at"),
+        "created_at": time_text(r, "created_at"),
+        "started_at": time_text(r, "started_at"),
+        "finished_at": time_text(r, "finished_at"),
         "error": _error(r),
         "response": json_text(r.response),
         "trigger_source": _enum(run_pb2.TriggerSource, r.trigger_source, "TRIGGER_SOURCE_"),
@@ -91,8 +92,8 @@ def summary_view(s: log_service_pb2.RunLogSummary) -> dict[str, Any]:
         "scenario_version": s.scenario_version,
         "status": _enum(run_pb2.RunStatus, s.status, "RUN_STATUS_"),
         "operations": s.operations,
-        "started_at": _time(s, "started_at"),
-        "finished_at": _time(s, "finished_at"),
+        "started_at": time_text(s, "started_at"),
+        "finished_at": time_text(s, "finished_at"),
         "error": _error(s),
     }
 
@@ -107,8 +108,8 @@ def step_view(s: events_pb2.StepLog) -> dict[str, Any]:
         "input": json_text(s.input),
         "output": json_text(s.output),
         "error": _error(s),
-        "started_at": _time(s, "started_at"),
-        "finished_at": _time(s, "finished_at"),
+        "started_at": time_text(s, "started_at"),
+        "finished_at": time_text(s, "finished_at"),
     }
 
 
@@ -133,6 +134,9 @@ def app_view(a: app_pb2.App) -> dict[str, Any]:
         "version": a.version,
         "description": a.description,
         "needs_connection": bool(a.connection_types),
+        "connection_types": [
+            _enum(connection_pb2.ConnectionType, t, "CONNECTION_TYPE_") for t in a.connection_types
+        ],
     }
 
 
@@ -159,8 +163,9 @@ def webhook_view(w: webhook_pb2.Webhook) -> dict[str, Any]:
         "url": w.url,
         "auth": _enum(webhook_pb2.WebhookAuth, w.auth, "WEBHOOK_AUTH_"),
         "api_key_header": w.options.api_key_header or "x-api-key",
-        "created_at": _time(w, "created_at"),
-        "rotated_at": _time(w, "rotated_at"),
+        "data_structure": json_text(w.options.data_structure) or [],
+        "created_at": time_text(w, "created_at"),
+        "rotated_at": time_text(w, "rotated_at"),
     }
 
 

@@ -23,7 +23,7 @@ function useHash(): string {
 
 function Page({ path, me }: { path: string; me: Me }) {
   let m: RegExpMatchArray | null;
-  if ((m = path.match(/^\/scenarios\/([\w-]+)\/history$/))) return <History scenarioId={m[1]!} />;
+  if ((m = path.match(/^\/scenarios\/([\w-]+)\/history$/))) return <History scenarioId={m[1]!} me={me} />;
   if ((m = path.match(/^\/scenarios\/([\w-]+)\/versions$/))) return <Versions scenarioId={m[1]!} me={me} />;
   if ((m = path.match(/^\/scenarios\/([\w-]+)$/))) return <Editor key={m[1]} scenarioId={m[1]!} me={me} />;
   if ((m = path.match(/^\/runs\/([\w-]+)$/))) return <RunPage runId={m[1]!} />;

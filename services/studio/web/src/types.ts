@@ -107,6 +107,63 @@ export interface AppSpec {
   name: string;
   label: string;
   description: string;
+  needs_connection: boolean;
+  connection_types: string[];
+}
+
+export interface ConnectionView {
+  id: string;
+  app: string;
+  type: string;
+  name: string;
+  parameters: Record<string, string>;
+  secret_fields: string[];
+  created_at: string | null;
+}
+
+export interface ScheduleView {
+  id: string;
+  name: string;
+  kind: string;
+  interval_minutes: number;
+  once_at: string;
+  time: string;
+  days: number[];
+  dates: string[];
+  cron: string;
+  time_zone: string;
+  start_at: string | null;
+  end_at: string | null;
+  paused: boolean;
+  next_due_at: string | null;
+  last_fired_at: string | null;
+  last_error: string;
+  polling: boolean;
+}
+
+export interface IncompleteView {
+  id: string;
+  run_id: string;
+  task_id: string;
+  scenario_version: number;
+  module_id: number;
+  module: string;
+  error: { type: string; message: string };
+  attempts: number;
+  bundle: unknown;
+  confidential: boolean;
+  status: "open" | "retried" | "resolved";
+  created_at: string | null;
+  retry_run_id: string | null;
+  closed_at: string | null;
+}
+
+export interface StructureField {
+  name: string;
+  type: string;
+  required: boolean;
+  multiple: boolean;
+  fields: StructureField[];
 }
 
 export interface FunctionSpec {

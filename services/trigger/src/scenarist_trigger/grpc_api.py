@@ -20,8 +20,10 @@ from scenarist_storage.models import Role
 from scenarist_storage.ports import WebhookStore
 from scenarist_storage.webhook_models import NewWebhook, WebhookAuthType, WebhookRecord
 
+from scenarist_trigger.capture import CaptureGate, capture_message
 from scenarist_trigger.crypto import SecretBox
 from scenarist_trigger.options import OptionsError, from_json, from_proto
+from scenarist_trigger.scenario_check import ScenarioCheck
 from scenarist_trigger.secrets_issue import issue_auth, issue_token, open_token
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -66,8 +68,18 @@ async def parse_id(context: Context, text: str, field: str, *, optional: bool = 
 
 
 class WebhookServicer(pb_grpc.WebhookServiceServicer):
-    def __init__(self, store: WebhookStore, box: SecretBox, public_url: str) -> None:
+    def __init__(
+        self,
+        store: WebhookStore,
+        box: SecretBox,
+        public_url: str,
+        *,
+        scenarios: ScenarioCheck,
+        captures: CaptureGate | None = None,
+    ) -> None:
         self._store = store
+        self._captures = captures
+        self._scenarios = scenarios
         self._box = box
         self._public_url = public_url.rstrip("/")
 
@@ -113,6 +125,8 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
             violations.extend(exc.problems)
         if violations:
             await invalid(context, violations)
+        if scenario_id is not None:
+            await self._scenarios.require(context, scenario_id)
         webhook_id = uuid.uuid4()
         token = issue_token(self._box, webhook_id)
         kind = _AUTH_TO_STORE[request.auth]
@@ -217,8 +231,62 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
         principal = await require_role(context, Role.EDITOR)
         webhook_id = await parse_id(context, request.webhook_id, "webhook_id")
         scenario_id = await parse_id(context, request.scenario_id, "scenario_id", optional=True)
+        if scenario_id is not None:
+            await self._scenarios.require(context, scenario_id)
         try:
             record = await self._store.attach(principal.org_id, webhook_id, scenario_id)
         except NotFoundError:
             await context.abort(grpc.StatusCode.NOT_FOUND, "webhook not found")
         return pb.AttachWebhookResponse(webhook=self._message(record))
+
+    async def UpdateWebhook(
+        self, request: pb.UpdateWebhookRequest, context: Context
+    ) -> pb.UpdateWebhookResponse:
+        principal = await require_role(context, Role.EDITOR)
+        webhook_id = await parse_id(context, request.webhook_id, "webhook_id")
+        violations: list[tuple[str, str]] = []
+        if len(request.name) > MAX_NAME:
+            violations.append(("name", f"at most {MAX_NAME} characters"))
+        options = None
+        if request.HasField("options"):
+            try:
+                options = from_proto(request.options).to_json()
+            except OptionsError as exc:
+                violations.extend(exc.problems)
+        if violations:
+            await invalid(context, violations)
+        try:
+            record = await self._store.update(
+                principal.org_id, webhook_id, name=request.name or None, options=options
+            )
+        except NotFoundError:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "webhook not found")
+        return pb.UpdateWebhookResponse(webhook=self._message(record))
+
+    async def _gate(self, context: Context) -> CaptureGate:
+        if self._captures is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "captures are not enabled")
+        assert self._captures is not None
+        return self._captures
+
+    async def StartDataStructureCapture(
+        self, request: pb.StartDataStructureCaptureRequest, context: Context
+    ) -> pb.StartDataStructureCaptureResponse:
+        principal = await require_role(context, Role.EDITOR)
+        gate = await self._gate(context)
+        webhook_id = await parse_id(context, request.webhook_id, "webhook_id")
+        try:
+            record = await gate.arm(principal.org_id, webhook_id)
+        except NotFoundError:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "webhook not found")
+        return pb.StartDataStructureCaptureResponse(
+            capture=capture_message(request.webhook_id, record)
+        )
+
+    async def GetCapturedRequest(
+        self, request: pb.GetCapturedRequestRequest, context: Context
+    ) -> pb.GetCapturedRequestResponse:
+        gate = await self._gate(context)
+        record = await self._get(context, request.webhook_id)  # NOT_FOUND for other orgs
+        found = await gate.store.get(record.org_id, record.id)
+        return pb.GetCapturedRequestResponse(capture=capture_message(request.webhook_id, found))

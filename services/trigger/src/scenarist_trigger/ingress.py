@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
+from opentelemetry.trace import SpanKind
 from scenarist.run.v1.events_pb2 import RunEvent, RunRequested
 from scenarist.run.v1.run_pb2 import TRIGGER_SOURCE_WEBHOOK
 from scenarist_bus import envelope, topics
 from scenarist_bus.port import BusError, MessageTooLargeError, Producer
 from scenarist_observability.metrics import METRICS
+from scenarist_observability.tracing import get_tracer, service_scope
 from scenarist_storage.errors import StorageError
 from scenarist_storage.ports import WebhookStore
 from scenarist_storage.webhook_models import WebhookRecord
@@ -31,6 +33,7 @@ from scenarist_trigger import credentials, replies
 from scenarist_trigger.body import read_body
 from scenarist_trigger.bundle import build_bundle
 from scenarist_trigger.caller_auth import check_caller
+from scenarist_trigger.capture import CaptureGate
 from scenarist_trigger.crypto import SecretBox
 from scenarist_trigger.guards import (
     RateLimiter,
@@ -62,11 +65,27 @@ class Ingress:
     settings: TriggerSettings
     limiter: RateLimiter
     clock: Callable[[], float] = time.time
+    captures: CaptureGate | None = None  # "determine data structure" captures
 
     def routes(self) -> list[Route]:
         return [Route("/hooks/{token}", self.endpoint, methods=METHODS, name="webhook")]
 
     async def endpoint(self, request: Request) -> Response:
+        # The run's trace starts here. A caller's traceparent is not continued: anyone on the
+        # internet can call a webhook, and must not choose our trace ids or sampling.
+        with (
+            service_scope("trigger"),
+            get_tracer().start_as_current_span(
+                f"{request.method} /hooks/{{token}}",
+                kind=SpanKind.SERVER,
+                attributes={"http.request.method": request.method, "http.route": "/hooks/{token}"},
+            ) as span,
+        ):
+            response = await self._answer(request)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+    async def _answer(self, request: Request) -> Response:
         started = time.perf_counter()
         try:
             response = await self.handle(request)
@@ -89,7 +108,7 @@ class Ingress:
             raise Problem(
                 410, "webhook-detached", "Webhook not attached", "no scenario uses this webhook"
             )
-        trigger = self._bundle(request, body, options)
+        trigger = await self._bundle(request, record, body, options)
         return await self._deliver(request, record, trigger)
 
     async def _find(self, token: str) -> WebhookRecord:
@@ -128,13 +147,19 @@ class Ingress:
                 headers={"Retry-After": retry_after_header(wait)},
             )
 
-    def _bundle(self, request: Request, body: bytes, options: WebhookOptions) -> str:
+    async def _bundle(
+        self, request: Request, record: WebhookRecord, body: bytes, options: WebhookOptions
+    ) -> str:
+        content_type = request.headers.get("content-type", "")
         parsed = parse_body(
             body,
-            request.headers.get("content-type", ""),
+            content_type,
             json_passthrough=options.json_passthrough,
             max_depth=self.settings.webhook_max_json_depth,
         )
+        if self.captures is not None:
+            # Before validation: redetermining a structure means the old one may not match.
+            await self.captures.offer(record.id, content_type, parsed.data)
         specs = options.specs
         if specs:
             errors = validate(specs, parsed.data, parsed.files)

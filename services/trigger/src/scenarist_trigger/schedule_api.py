@@ -25,6 +25,7 @@ from scenarist_storage.ports import ScheduleStore
 from scenarist_storage.schedule_models import NewSchedule, ScheduleDefinition, ScheduleRecord
 
 from scenarist_trigger.grpc_api import Context, invalid, parse_id
+from scenarist_trigger.scenario_check import ScenarioCheck
 from scenarist_trigger.scheduler import Clock, calendar_for, calendar_of
 from scenarist_trigger.timing import Kind, TimingError, timing_from_json
 
@@ -176,9 +177,10 @@ def schedule_message(record: ScheduleRecord) -> schedule_pb2.Schedule:
 
 
 class ScheduleServicer(pb_grpc.ScheduleServiceServicer):
-    def __init__(self, store: ScheduleStore, clock: Clock) -> None:
+    def __init__(self, store: ScheduleStore, clock: Clock, *, scenarios: ScenarioCheck) -> None:
         self._store = store
         self._clock = clock
+        self._scenarios = scenarios
 
     async def _definition(
         self, context: Context, request: pb.ScheduleDefinition
@@ -204,6 +206,7 @@ class ScheduleServicer(pb_grpc.ScheduleServiceServicer):
         principal = await require_role(context, Role.EDITOR)
         scenario_id = await parse_id(context, request.scenario_id, "scenario_id")
         definition, due = await self._definition(context, request.definition)
+        await self._scenarios.require(context, scenario_id)
         record = await self._store.create(
             NewSchedule(
                 id=uuid.uuid4(),

@@ -34,6 +34,7 @@ from scenarist.run.v1.run_pb2 import TRIGGER_SOURCE_POLL, TRIGGER_SOURCE_SCHEDUL
 from scenarist_bus import envelope, topics
 from scenarist_bus.port import BusError, Producer
 from scenarist_observability.metrics import METRICS
+from scenarist_observability.tracing import get_tracer
 from scenarist_storage.ports import ScheduleClaim, ScheduleStore
 from scenarist_storage.schedule_models import (
     FireState,
@@ -138,7 +139,9 @@ class Scheduler:
             source="trigger",
         )
         try:
-            await self._producer.send(outgoing)
+            # A scheduled run's trace starts when the scheduler fires it.
+            with get_tracer().start_as_current_span("schedule fire"):
+                await self._producer.send(outgoing)
         except BusError:
             log.warning("sending a scheduled run failed; it stays pending", exc_info=True)
             return False

@@ -38,17 +38,18 @@ class _TextWriter(HTMLParser):
         self._hidden = 0
         self._pre = 0
         self._links: list[str | None] = []
+        self._newlines = 2  # at the very start nothing needs separating
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _HIDDEN:
             self._hidden += 1
         elif tag == "br":
-            self.parts.append("\n")
+            self._emit("\n")
         elif tag == "li":
             self._break("\n")
-            self.parts.append("* ")
+            self._emit("* ")
         elif tag in ("td", "th") and not self._at_line_start():
-            self.parts.append("\t")
+            self._emit("\t")
         elif tag == "a":
             self._links.append(dict(attrs).get("href"))
         self._open_block(tag)
@@ -56,7 +57,7 @@ class _TextWriter(HTMLParser):
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # <br/> and <hr/>: a void element has no end tag to close what it opened.
         if tag == "br":
-            self.parts.append("\n")
+            self._emit("\n")
         elif tag in _PARAGRAPHS and tag != "pre":
             self._break("\n\n")
 
@@ -75,7 +76,7 @@ class _TextWriter(HTMLParser):
             href = self._links.pop()
             # Like html-to-text: a link keeps its target unless the text already is it.
             if href and not href.startswith(("#", "javascript:")) and href not in self.parts[-1:]:
-                self.parts.append(f" [{href}]")
+                self._emit(f" [{href}]")
         elif tag in _PARAGRAPHS:
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
@@ -86,30 +87,26 @@ class _TextWriter(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._hidden:
             return
-        self.parts.append(data if self._pre else _SPACES.sub(" ", data))
+        self._emit(data if self._pre else _SPACES.sub(" ", data))
+
+    def _emit(self, text: str) -> None:
+        self.parts.append(text)
+        visible = text.rstrip(" ")
+        if not visible:
+            return
+        newlines = len(visible) - len(visible.rstrip("\n"))
+        # Newlines at the end of the output so far (spaces aside), kept as we go: rescanning
+        # the output for every tag would be quadratic on long runs of empty blocks.
+        self._newlines = self._newlines + newlines if newlines == len(visible) else newlines
 
     def _break(self, separator: str) -> None:
         """End the line (or paragraph) unless the text already ends with one."""
-        missing = len(separator) - self._trailing_newlines()
+        missing = len(separator) - self._newlines
         if missing > 0:
-            self.parts.append("\n" * missing)
-
-    def _trailing_newlines(self) -> int:
-        count = 0
-        for part in reversed(self.parts):
-            stripped = part.rstrip(" ")
-            if not stripped:
-                continue
-            newlines = len(stripped) - len(stripped.rstrip("\n"))
-            count += newlines
-            # Two are all a separator needs; stopping there keeps long runs of <br> linear.
-            if newlines < len(stripped) or count >= 2:
-                return count
-        # At the very start nothing needs separating.
-        return 2
+            self._emit("\n" * missing)
 
     def _at_line_start(self) -> bool:
-        return self._trailing_newlines() > 0
+        return self._newlines > 0
 
 
 def html_to_text(html: str) -> str:

@@ -9,7 +9,7 @@ import uuid
 
 from scenarist_storage.errors import ConflictError, NotFoundError
 from scenarist_storage.memory._clock import Clock, clone, utc_now
-from scenarist_storage.models import Page
+from scenarist_storage.models import JsonObject, Page
 from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
 from scenarist_storage.webhook_models import NewWebhook, WebhookAuthData, WebhookRecord
 
@@ -105,6 +105,23 @@ class MemoryWebhookStore:
     ) -> WebhookRecord:
         seq, record = self._owned(org_id, webhook_id)
         updated = dataclasses.replace(record, scenario_id=scenario_id)
+        self._rows[webhook_id] = (seq, updated)
+        return clone(updated)
+
+    async def update(
+        self,
+        org_id: uuid.UUID,
+        webhook_id: uuid.UUID,
+        *,
+        name: str | None = None,
+        options: JsonObject | None = None,
+    ) -> WebhookRecord:
+        seq, record = self._owned(org_id, webhook_id)
+        updated = dataclasses.replace(
+            record,
+            name=record.name if name is None else name,
+            options=record.options if options is None else clone(options),
+        )
         self._rows[webhook_id] = (seq, updated)
         return clone(updated)
 

@@ -7,7 +7,7 @@ import uuid
 import asyncpg  # type: ignore[import-untyped]
 
 from scenarist_storage.errors import ConflictError, NotFoundError
-from scenarist_storage.models import Page
+from scenarist_storage.models import JsonObject, Page
 from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
 from scenarist_storage.postgres import Pool, Record, qualify
 from scenarist_storage.webhook_models import (
@@ -53,6 +53,10 @@ WHERE org_id = $1 AND id = $2
 RETURNING {cols}
 """
 _ATTACH = "UPDATE {s}.webhooks SET scenario_id = $3 WHERE org_id = $1 AND id = $2 RETURNING {cols}"
+_UPDATE = """
+UPDATE {s}.webhooks SET name = coalesce($3, name), options = coalesce($4, options)
+WHERE org_id = $1 AND id = $2 RETURNING {cols}
+"""
 _DELETE = "DELETE FROM {s}.webhooks WHERE org_id = $1 AND id = $2 RETURNING id"
 
 
@@ -66,6 +70,7 @@ class PgWebhookStore:
             "list": _LIST,
             "rotate": _ROTATE,
             "attach": _ATTACH,
+            "update": _UPDATE,
             "delete": _DELETE,
         }
         self._q = {k: qualify(v.replace("{cols}", _COLUMNS), schema) for k, v in sqls.items()}
@@ -144,6 +149,19 @@ class PgWebhookStore:
         self, org_id: uuid.UUID, webhook_id: uuid.UUID, scenario_id: uuid.UUID | None
     ) -> WebhookRecord:
         row = await self._pool.fetchrow(self._q["attach"], org_id, webhook_id, scenario_id)
+        if row is None:
+            raise NotFoundError(f"webhook {webhook_id} not found")
+        return _record(row)
+
+    async def update(
+        self,
+        org_id: uuid.UUID,
+        webhook_id: uuid.UUID,
+        *,
+        name: str | None = None,
+        options: JsonObject | None = None,
+    ) -> WebhookRecord:
+        row = await self._pool.fetchrow(self._q["update"], org_id, webhook_id, name, options)
         if row is None:
             raise NotFoundError(f"webhook {webhook_id} not found")
         return _record(row)

@@ -6,6 +6,8 @@ orchestrator that owns the run's partition starts it (a queued row with no state
 the processor starts). CancelRun produces a RUN_CANCEL envelope on the same topic and key, so the
 run's owner applies it in order with the run's other messages.
 
+Incomplete executions (list, retry, resolve) are in incomplete.py.
+
 StreamRunEvents polls the run store (every 0.1 s, backing off to 1 s while nothing changes) rather
 than consuming runs.events: every orchestrator replica would otherwise need its own consumer of
 every event. Events are built from the stored run, so each carries the full status and count.
@@ -25,10 +27,12 @@ import grpc
 import orjson
 from google.protobuf.message import Message
 from scenarist.run.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
-from scenarist.run.v1.events_pb2 import RunEventType, RunRequested
+from scenarist.run.v1.events_pb2 import IncompleteExecutionRef, RunEventType, RunRequested
 from scenarist_bus import envelope, topics
 from scenarist_bus.port import BusError, Producer
 from scenarist_runtime.auth import current_principal, require_role
+from scenarist_storage.incomplete_models import IncompleteStore
+from scenarist_storage.memory.incomplete import MemoryIncompleteStore
 from scenarist_storage.models import Role, RunRecord
 from scenarist_storage.ports import RunStore, ScenarioStore
 
@@ -41,6 +45,7 @@ from scenarist_orchestrator.api.common import (
     parse_id,
     store_errors,
 )
+from scenarist_orchestrator.api.incomplete import IncompleteExecutions
 from scenarist_orchestrator.api.run_view import (
     LIVE,
     SOURCES,
@@ -86,11 +91,16 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
         runs: RunStore,
         producer: Producer,
         polling: Polling | None = None,
+        incomplete: IncompleteStore | None = None,
     ) -> None:
         self._scenarios = scenarios
         self._runs = runs
         self._producer = producer
         self._polling = polling or Polling()
+        # In memory only where no store is given (tests); the service passes the Postgres one.
+        self._incomplete = IncompleteExecutions(
+            scenarios, runs, incomplete or MemoryIncompleteStore(), self._request
+        )
 
     # ----- helpers ----------------------------------------------------------------------------
 
@@ -127,7 +137,9 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
             await abort_invalid(context, "invalid input", [("input", "must be a JSON object")])
         return value
 
-    async def _request(self, context: Context, record: RunRecord) -> None:
+    async def _request(
+        self, context: Context, record: RunRecord, resume: IncompleteExecutionRef | None = None
+    ) -> None:
         request = RunRequested(
             run_id=str(record.id),
             organization_id=str(record.org_id),
@@ -137,6 +149,8 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
             idempotency_key=record.idempotency_key or "",
             source=SOURCES.get(record.source, Source.TRIGGER_SOURCE_API),
         )
+        if resume is not None:
+            request.resume.CopyFrom(resume)
         request.requested_at.GetCurrentTime()
         await self._produce(context, record, envelope.RUN_REQUESTED, request)
 
@@ -238,6 +252,21 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
                         event=run_event(run, _event_kind(run, previous))
                     )
                 previous = run.status
+
+    async def ListIncompleteExecutions(
+        self, request: pb.ListIncompleteExecutionsRequest, context: Context
+    ) -> pb.ListIncompleteExecutionsResponse:
+        return await self._incomplete.list(request, context)
+
+    async def RetryIncompleteExecution(
+        self, request: pb.RetryIncompleteExecutionRequest, context: Context
+    ) -> pb.RetryIncompleteExecutionResponse:
+        return await self._incomplete.retry(request, context)
+
+    async def ResolveIncompleteExecution(
+        self, request: pb.ResolveIncompleteExecutionRequest, context: Context
+    ) -> pb.ResolveIncompleteExecutionResponse:
+        return await self._incomplete.resolve(request, context)
 
     async def _changes(self, record: RunRecord) -> AsyncGenerator[RunRecord, None]:
         """`record`, then the stored run each time its status or operations change, polling with

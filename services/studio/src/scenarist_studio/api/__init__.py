@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from scenarist_studio.api.catalogue import ENDPOINTS as CATALOGUE
+from scenarist_studio.api.connections import ENDPOINTS as CONNECTIONS
+from scenarist_studio.api.events import ENDPOINTS as EVENTS
+from scenarist_studio.api.incomplete import ENDPOINTS as INCOMPLETE
 from scenarist_studio.api.runs import ENDPOINTS as RUNS
 from scenarist_studio.api.scenarios import ENDPOINTS as SCENARIOS
+from scenarist_studio.api.schedules import ENDPOINTS as SCHEDULES
 from scenarist_studio.api.session import ENDPOINTS as SESSION
 from scenarist_studio.api.users import ENDPOINTS as USERS
 from scenarist_studio.api.webhooks import ENDPOINTS as WEBHOOKS
@@ -16,5 +20,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *CATALOGUE,
     *SCENARIOS,
     *RUNS,
+    *EVENTS,
+    *INCOMPLETE,
     *WEBHOOKS,
+    *SCHEDULES,
+    *CONNECTIONS,
 )

@@ -1,7 +1,9 @@
-"""The webhook panel: a scenario's webhooks with their URLs, creating and rotating them."""
+"""The webhook panel: a scenario's webhooks with their URLs, creating and rotating them, and
+"determine data structure" (capture the next request, derive its structure, save it)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -12,7 +14,8 @@ from starlette.responses import Response
 
 from scenarist_studio.context import Ctx
 from scenarist_studio.routing import Endpoint
-from scenarist_studio.views import secret_view, webhook_view
+from scenarist_studio.structure import structure_of
+from scenarist_studio.views import json_text, secret_view, time_text, webhook_view
 
 _AUTH = {
     "none": webhook_pb2.WEBHOOK_AUTH_NONE,
@@ -25,6 +28,11 @@ _AUTH = {
 class NewWebhook(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     auth: Literal["none", "api_key", "basic", "standard_webhooks"] = "none"
+
+
+class DataStructure(BaseModel):
+    # The trigger validates the definition itself (names, types, depth).
+    fields: list[dict[str, Any]] = Field(max_length=500)
 
 
 class Rotation(BaseModel):
@@ -69,6 +77,46 @@ async def rotate_webhook(ctx: Ctx) -> dict[str, Any]:
     return {"webhook": _with_url(ctx, webhook_view(rotated.webhook)), "secret": secret}
 
 
+def capture_view(c: pb.DataStructureCapture) -> dict[str, Any]:
+    body = json_text(c.body) if c.body else None
+    return {
+        "waiting": c.waiting,
+        "requested_at": time_text(c, "requested_at"),
+        "captured_at": time_text(c, "captured_at"),
+        "content_type": c.content_type,
+        "body": body,
+        "body_bytes": c.body_bytes,
+        "too_large": c.too_large,
+        "structure": structure_of(body) if c.HasField("captured_at") else None,
+    }
+
+
+async def start_capture(ctx: Ctx) -> dict[str, Any]:
+    request = pb.StartDataStructureCaptureRequest(webhook_id=ctx.param("webhook_id"))
+    started = await ctx.call(ctx.studio.clients.webhooks.StartDataStructureCapture, request)
+    return capture_view(started.capture)
+
+
+async def get_capture(ctx: Ctx) -> dict[str, Any]:
+    request = pb.GetCapturedRequestRequest(webhook_id=ctx.param("webhook_id"))
+    found = await ctx.call(ctx.studio.clients.webhooks.GetCapturedRequest, request)
+    return capture_view(found.capture)
+
+
+async def save_structure(ctx: Ctx) -> dict[str, Any]:
+    webhook_id = ctx.param("webhook_id")
+    current = await ctx.call(
+        ctx.studio.clients.webhooks.GetWebhook, pb.GetWebhookRequest(webhook_id=webhook_id)
+    )
+    options = webhook_pb2.WebhookOptions()
+    options.CopyFrom(current.webhook.options)  # every other option stays as it is
+    fields = ctx.payload(DataStructure).fields
+    options.data_structure = json.dumps(fields) if fields else ""
+    request = pb.UpdateWebhookRequest(webhook_id=webhook_id, options=options)
+    updated = await ctx.call(ctx.studio.clients.webhooks.UpdateWebhook, request)
+    return _with_url(ctx, webhook_view(updated.webhook))
+
+
 async def delete_webhook(ctx: Ctx) -> Response:
     request = pb.DeleteWebhookRequest(webhook_id=ctx.param("webhook_id"))
     await ctx.call(ctx.studio.clients.webhooks.DeleteWebhook, request)
@@ -110,5 +158,29 @@ ENDPOINTS = (
         "webhooks",
         role=Role.EDITOR,
         status=204,
+    ),
+    Endpoint(
+        "POST",
+        "/webhooks/{webhook_id}/capture",
+        start_capture,
+        "Determine data structure: record the webhook's next request",
+        "webhooks",
+        role=Role.EDITOR,
+    ),
+    Endpoint(
+        "GET",
+        "/webhooks/{webhook_id}/capture",
+        get_capture,
+        "The recorded request and the data structure derived from it",
+        "webhooks",
+    ),
+    Endpoint(
+        "PUT",
+        "/webhooks/{webhook_id}/data-structure",
+        save_structure,
+        "Save the data structure incoming requests must match (empty: any body)",
+        "webhooks",
+        role=Role.EDITOR,
+        body=DataStructure,
     ),
 )

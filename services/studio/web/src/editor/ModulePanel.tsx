@@ -1,14 +1,18 @@
-// The selected module: its label, a form from its field schema (or the raw mapper as JSON when
-// the catalogue has none), and the structural actions (add after, error handler, delete).
+// The selected module: its label, its connection (for apps that take one), a form from its
+// field schema (or the raw mapper as JSON when the catalogue has none), its retry policy, and
+// the structural actions (add after, error handler, delete).
 
 import { useEffect, useState } from "react";
-import type { FieldSpec, ModuleDoc, ModuleSpec } from "../types";
+import type { AppSpec, FieldSpec, ModuleDoc, ModuleSpec } from "../types";
+import { ConnectionPicker } from "./Connections";
 import { FieldList } from "./FieldForm";
+import { RetryPolicyEditor } from "./RetryPolicy";
 import { DIRECTIVES, isRouter, type GraphNode } from "./graph";
 
 interface Props {
   node: GraphNode;
   spec: ModuleSpec | undefined;
+  app: AppSpec | undefined;
   readOnly: boolean;
   hasErrorHandler: boolean;
   onChange: (module: ModuleDoc) => void;
@@ -50,7 +54,19 @@ function RawMapper({ module, readOnly, onChange }: { module: ModuleDoc; readOnly
   );
 }
 
-export function ModulePanel({ node, spec, readOnly, hasErrorHandler, onChange, onAddNext, onAddErrorHandler, onDelete }: Props) {
+// Native documents name the connection in `parameters.connection`; Make blueprints in __IMTCONN__.
+function connectionOf(module: ModuleDoc): string {
+  const parameters = module.parameters ?? {};
+  const found = parameters["connection"] ?? parameters["__IMTCONN__"];
+  return found === undefined || found === null ? "" : String(found);
+}
+
+function withConnection(module: ModuleDoc, id: string): ModuleDoc {
+  const { connection: _c, __IMTCONN__: _i, ...rest } = module.parameters ?? {};
+  return { ...module, parameters: id ? { ...rest, connection: id } : rest };
+}
+
+export function ModulePanel({ node, spec, app, readOnly, hasErrorHandler, onChange, onAddNext, onAddErrorHandler, onDelete }: Props) {
   const module = node.module;
   const [directive, setDirective] = useState("Ignore");
   const fieldsIn = (where: "mapper" | "parameters"): FieldSpec[] =>
@@ -68,6 +84,15 @@ export function ModulePanel({ node, spec, readOnly, hasErrorHandler, onChange, o
         <span>Module label</span>
         <input value={module.label ?? ""} readOnly={readOnly} onChange={(e) => onChange({ ...module, label: e.target.value || null })} />
       </label>
+      {app && (app.connection_types.length > 0 || spec?.connection_required) && (
+        <ConnectionPicker
+          app={app}
+          value={connectionOf(module)}
+          required={spec?.connection_required ?? false}
+          readOnly={readOnly}
+          onChange={(id) => onChange(withConnection(module, id))}
+        />
+      )}
       {parameterFields.length > 0 && (
         <FieldList fields={parameterFields} values={module.parameters ?? {}} readOnly={readOnly} onChange={(parameters) => onChange({ ...module, parameters })} />
       )}
@@ -78,6 +103,7 @@ export function ModulePanel({ node, spec, readOnly, hasErrorHandler, onChange, o
           <RawMapper module={module} readOnly={readOnly} onChange={onChange} />
         )
       )}
+      {!directiveNode && !isRouter(node) && <RetryPolicyEditor module={module} readOnly={readOnly} onChange={onChange} />}
       {!readOnly && (
         <div className="panel-actions">
           {!directiveNode && (

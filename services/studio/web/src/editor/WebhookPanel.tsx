@@ -1,9 +1,11 @@
 // The webhook panel: the scenario's webhook URLs with copy buttons, creating one (its secret is
-// shown once), rotating the URL.
+// shown once), rotating the URL, and determining its data structure from a received request.
 
 import { useEffect, useState } from "react";
 import { api, errorText } from "../api";
 import { Modal } from "../components/Modal";
+import type { StructureField } from "../types";
+import { DataStructure } from "./DataStructure";
 
 interface Webhook {
   id: string;
@@ -11,6 +13,7 @@ interface Webhook {
   url: string;
   auth: string;
   api_key_header: string;
+  data_structure: StructureField[];
 }
 
 interface Props {
@@ -92,6 +95,11 @@ export function WebhookPanel({ scenarioId, readOnly, onClose }: Props) {
                   </button>
                 )}
               </div>
+              {readOnly ? (
+                <p className="muted">Data structure: {w.data_structure.length ? w.data_structure.map((f) => f.name).join(", ") : "none"}</p>
+              ) : (
+                <DataStructure webhookId={w.id} current={w.data_structure} onSaved={() => void load()} />
+              )}
             </li>
           );
         })}

@@ -241,3 +241,12 @@ export function autoLayout(graph: Graph): Graph {
     nodes: graph.nodes.map((n) => ({ ...n, ...(positions.get(n.id) ?? { x: n.x, y: n.y }) })),
   };
 }
+
+/** Routes of each router numbered 0..n-1 again, in their current order (after deletions). */
+export function renumberRoutes(edges: GraphEdge[]): GraphEdge[] {
+  const bySource = new Map<number, GraphEdge[]>();
+  edges.filter((e) => e.kind === "route").forEach((e) => bySource.set(e.source, [...(bySource.get(e.source) ?? []), e]));
+  const order = new Map<GraphEdge, number>();
+  bySource.forEach((list) => list.sort((a, b) => a.order - b.order).forEach((e, i) => order.set(e, i)));
+  return edges.map((e) => (order.has(e) ? { ...e, order: order.get(e)! } : e));
+}

@@ -14,6 +14,7 @@ import {
   linkProblem,
   newEdge,
   nextId,
+  renumberRoutes,
   toDocument,
   toGraph,
   upstream,
@@ -28,11 +29,12 @@ import { MappingPanel } from "../editor/MappingPanel";
 import { ModulePanel } from "../editor/ModulePanel";
 import { ModulePicker } from "../editor/ModulePicker";
 import { followRun, type RunResult } from "../editor/runOnce";
+import { SchedulePanel } from "../editor/SchedulePanel";
 import { SettingsPanel } from "../editor/SettingsPanel";
 import { WebhookPanel } from "../editor/WebhookPanel";
 import type { Me, ModuleDoc, ModuleSpec, ScenarioView } from "../types";
 
-type Dialog = null | "picker" | "trigger-picker" | "settings" | "webhooks" | { edge: GraphEdge };
+type Dialog = null | "picker" | "trigger-picker" | "settings" | "webhooks" | "schedules" | { edge: GraphEdge };
 
 export function Editor({ scenarioId, me }: { scenarioId: string; me: Me }) {
   const [scenario, setScenario] = useState<ScenarioView | null>(null);
@@ -241,6 +243,9 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
           <button type="button" onClick={() => setDialog("webhooks")}>
             Webhooks
           </button>
+          <button type="button" onClick={() => setDialog("schedules")}>
+            Schedules
+          </button>
           {!readOnly && (
             <button type="button" onClick={toggleActive} aria-pressed={scenario.active}>
               {scenario.active ? "Deactivate" : "Activate"}
@@ -316,6 +321,7 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
                   key={node.id}
                   node={node}
                   spec={specs.get(node.module.module)}
+                  app={catalogue?.apps.find((a) => a.name === specs.get(node.module.module)?.app)}
                   readOnly={readOnly}
                   hasErrorHandler={graph.edges.some((e) => e.source === node.id && e.kind === "error")}
                   onChange={updateNode}
@@ -371,6 +377,7 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
           />
         )}
         {dialog === "webhooks" && <WebhookPanel scenarioId={scenario.id} readOnly={readOnly} onClose={() => setDialog(null)} />}
+        {dialog === "schedules" && <SchedulePanel scenarioId={scenario.id} readOnly={readOnly} onClose={() => setDialog(null)} />}
         {dialog !== null && typeof dialog === "object" && catalogue && (
           <FilterEditor
             key={`${dialog.edge.source}-${dialog.edge.target}-${dialog.edge.order}`}
@@ -386,14 +393,6 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
       </div>
     </MappingContext.Provider>
   );
-}
-
-function renumberRoutes(edges: GraphEdge[]): GraphEdge[] {
-  const bySource = new Map<number, GraphEdge[]>();
-  edges.filter((e) => e.kind === "route").forEach((e) => bySource.set(e.source, [...(bySource.get(e.source) ?? []), e]));
-  const order = new Map<GraphEdge, number>();
-  bySource.forEach((list) => list.sort((a, b) => a.order - b.order).forEach((e, i) => order.set(e, i)));
-  return edges.map((e) => (order.has(e) ? { ...e, order: order.get(e)! } : e));
 }
 
 export type { Graph };

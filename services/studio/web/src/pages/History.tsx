@@ -1,12 +1,15 @@
-// A scenario's runs (status, duration, operations) and the run inspector.
+// A scenario's runs (status, duration, operations), its incomplete executions, and the run
+// inspector (live while the run is going).
 
 import { useEffect, useState } from "react";
 import { api, errorText } from "../api";
+import { IncompleteExecutions } from "../components/IncompleteExecutions";
 import { duration, RunInspector } from "../components/RunInspector";
-import { fetchRun, type RunResult } from "../editor/runOnce";
-import type { RunView, ScenarioView } from "../types";
+import { followRun, type RunResult } from "../editor/runOnce";
+import type { Me, RunView, ScenarioView } from "../types";
 
-export function History({ scenarioId }: { scenarioId: string }) {
+export function History({ scenarioId, me }: { scenarioId: string; me: Me }) {
+  const [refreshSignal, setRefreshSignal] = useState(0);
   const [runs, setRuns] = useState<RunView[] | null>(null);
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -25,7 +28,13 @@ export function History({ scenarioId }: { scenarioId: string }) {
       <header className="page-head">
         <h1>History{name ? ` of ${name}` : ""}</h1>
         <a href={`#/scenarios/${scenarioId}`}>Back to the editor</a>
-        <button type="button" onClick={() => void load()}>
+        <button
+          type="button"
+          onClick={() => {
+            void load();
+            setRefreshSignal((n) => n + 1);
+          }}
+        >
           Refresh
         </button>
       </header>
@@ -63,6 +72,7 @@ export function History({ scenarioId }: { scenarioId: string }) {
         </tbody>
       </table>
       {runs?.length === 0 && <p className="muted">No runs yet.</p>}
+      <IncompleteExecutions scenarioId={scenarioId} readOnly={me.role === "viewer"} refreshSignal={refreshSignal} />
     </main>
   );
 }
@@ -71,9 +81,11 @@ export function RunPage({ runId }: { runId: string }) {
   const [result, setResult] = useState<RunResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    fetchRun(runId)
-      .then(setResult)
-      .catch((e: unknown) => setError(errorText(e)));
+    let gone = false;
+    followRun(runId, (r) => !gone && setResult(r), () => gone).catch((e: unknown) => !gone && setError(errorText(e)));
+    return () => {
+      gone = true;
+    };
   }, [runId]);
   if (error) return <p className="error" role="alert">{error}</p>;
   if (!result) return <p>Loading…</p>;

@@ -88,6 +88,7 @@ class RunRequested(message.Message):
     REQUESTED_AT_FIELD_NUMBER: builtins.int
     REPLY_TO_FIELD_NUMBER: builtins.int
     SOURCE_REF_FIELD_NUMBER: builtins.int
+    RESUME_FIELD_NUMBER: builtins.int
     run_id: builtins.str
     """Run id chosen by the requester (UUID text), so a webhook can answer 202 with it before the
     orchestrator has seen the request.
@@ -120,6 +121,12 @@ class RunRequested(message.Message):
     def requested_at(self) -> timestamp_pb2.Timestamp:
         """When the trigger accepted the request."""
 
+    @builtins.property
+    def resume(self) -> IncompleteExecutionRef:
+        """Set when the run retries an incomplete execution: the run starts at the parked module with
+        the parked bundle path instead of at the trigger (RunService.RetryIncompleteExecution).
+        """
+
     def __init__(
         self,
         *,
@@ -133,10 +140,37 @@ class RunRequested(message.Message):
         requested_at: timestamp_pb2.Timestamp | None = ...,
         reply_to: builtins.str = ...,
         source_ref: builtins.str = ...,
+        resume: IncompleteExecutionRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = typing.Literal["requested_at", b"requested_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = typing.Literal["requested_at", b"requested_at", "resume", b"resume"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = typing.Literal["idempotency_key", b"idempotency_key", "organization_id", b"organization_id", "reply_to", b"reply_to", "requested_at", b"requested_at", "run_id", b"run_id", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "source", b"source", "source_ref", b"source_ref", "trigger", b"trigger"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = typing.Literal["idempotency_key", b"idempotency_key", "organization_id", b"organization_id", "reply_to", b"reply_to", "requested_at", b"requested_at", "resume", b"resume", "run_id", b"run_id", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "source", b"source", "source_ref", b"source_ref", "trigger", b"trigger"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class IncompleteExecutionRef(message.Message):
+    """IncompleteExecutionRef names a parked bundle by the run that parked it; the orchestrator reads
+    the bundle path from that run's stored state, so no bundle travels through Kafka.
+    """
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    RUN_ID_FIELD_NUMBER: builtins.int
+    INCOMPLETE_EXECUTION_ID_FIELD_NUMBER: builtins.int
+    run_id: builtins.str
+    """The run that parked the bundle (same organization and scenario as the new run)."""
+    incomplete_execution_id: builtins.str
+    """The incomplete execution's id within that run's state ("<run_id>/<task id>")."""
+    def __init__(
+        self,
+        *,
+        run_id: builtins.str = ...,
+        incomplete_execution_id: builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["incomplete_execution_id", b"incomplete_execution_id", "run_id", b"run_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,17 +26,21 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from scenarist.common.v1 import error_pb2 as scenarist_dot_common_dot_v1_dot_error__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ascenarist/run/v1/run.proto\x12\x10scenarist.run.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fscenarist/common/v1/error.proto\"\xa1\x03\n\x03Run\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0bscenario_id\x18\x02 \x01(\t\x12\x18\n\x10scenario_version\x18\x03 \x01(\x05\x12\x17\n\x0forganization_id\x18\x04 \x01(\t\x12+\n\x06status\x18\x05 \x01(\x0e\x32\x1b.scenarist.run.v1.RunStatus\x12\x12\n\noperations\x18\x06 \x01(\x05\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05\x65rror\x18\n \x01(\x0b\x32\x1a.scenarist.common.v1.Error\x12\x10\n\x08response\x18\x0b \x01(\t\x12\x37\n\x0etrigger_source\x18\x0c \x01(\x0e\x32\x1f.scenarist.run.v1.TriggerSource*\xb6\x01\n\tRunStatus\x12\x1a\n\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11RUN_STATUS_QUEUED\x10\x01\x12\x16\n\x12RUN_STATUS_RUNNING\x10\x02\x12\x16\n\x12RUN_STATUS_SUCCESS\x10\x03\x12\x16\n\x12RUN_STATUS_WARNING\x10\x04\x12\x14\n\x10RUN_STATUS_ERROR\x10\x05\x12\x18\n\x14RUN_STATUS_CANCELLED\x10\x06*\xd1\x01\n\rTriggerSource\x12\x1e\n\x1aTRIGGER_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRIGGER_SOURCE_WEBHOOK\x10\x01\x12\x19\n\x15TRIGGER_SOURCE_MANUAL\x10\x02\x12\x16\n\x12TRIGGER_SOURCE_API\x10\x03\x12\x1b\n\x17TRIGGER_SOURCE_SCHEDULE\x10\x04\x12\x17\n\x13TRIGGER_SOURCE_POLL\x10\x05\x12\x1b\n\x17TRIGGER_SOURCE_SCENARIO\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ascenarist/run/v1/run.proto\x12\x10scenarist.run.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fscenarist/common/v1/error.proto\"\xa1\x03\n\x03Run\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0bscenario_id\x18\x02 \x01(\t\x12\x18\n\x10scenario_version\x18\x03 \x01(\x05\x12\x17\n\x0forganization_id\x18\x04 \x01(\t\x12+\n\x06status\x18\x05 \x01(\x0e\x32\x1b.scenarist.run.v1.RunStatus\x12\x12\n\noperations\x18\x06 \x01(\x05\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05\x65rror\x18\n \x01(\x0b\x32\x1a.scenarist.common.v1.Error\x12\x10\n\x08response\x18\x0b \x01(\t\x12\x37\n\x0etrigger_source\x18\x0c \x01(\x0e\x32\x1f.scenarist.run.v1.TriggerSource\"\x98\x03\n\x13IncompleteExecution\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x13\n\x0bscenario_id\x18\x03 \x01(\t\x12\x18\n\x10scenario_version\x18\x04 \x01(\x05\x12\x11\n\tmodule_id\x18\x05 \x01(\x05\x12\x0e\n\x06module\x18\x06 \x01(\t\x12)\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x1a.scenarist.common.v1.Error\x12\x10\n\x08\x61ttempts\x18\x08 \x01(\x05\x12\x0e\n\x06\x62undle\x18\t \x01(\t\x12\x14\n\x0c\x63onfidential\x18\n \x01(\x08\x12;\n\x06status\x18\x0b \x01(\x0e\x32+.scenarist.run.v1.IncompleteExecutionStatus\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cretry_run_id\x18\r \x01(\t\x12-\n\tclosed_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xb6\x01\n\tRunStatus\x12\x1a\n\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11RUN_STATUS_QUEUED\x10\x01\x12\x16\n\x12RUN_STATUS_RUNNING\x10\x02\x12\x16\n\x12RUN_STATUS_SUCCESS\x10\x03\x12\x16\n\x12RUN_STATUS_WARNING\x10\x04\x12\x14\n\x10RUN_STATUS_ERROR\x10\x05\x12\x18\n\x14RUN_STATUS_CANCELLED\x10\x06*\xd1\x01\n\rTriggerSource\x12\x1e\n\x1aTRIGGER_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRIGGER_SOURCE_WEBHOOK\x10\x01\x12\x19\n\x15TRIGGER_SOURCE_MANUAL\x10\x02\x12\x16\n\x12TRIGGER_SOURCE_API\x10\x03\x12\x1b\n\x17TRIGGER_SOURCE_SCHEDULE\x10\x04\x12\x17\n\x13TRIGGER_SOURCE_POLL\x10\x05\x12\x1b\n\x17TRIGGER_SOURCE_SCENARIO\x10\x06*\xc1\x01\n\x19IncompleteExecutionStatus\x12+\n\'INCOMPLETE_EXECUTION_STATUS_UNSPECIFIED\x10\x00\x12$\n INCOMPLETE_EXECUTION_STATUS_OPEN\x10\x01\x12\'\n#INCOMPLETE_EXECUTION_STATUS_RETRIED\x10\x02\x12(\n$INCOMPLETE_EXECUTION_STATUS_RESOLVED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scenarist.run.v1.run_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RUNSTATUS']._serialized_start=535
-  _globals['_RUNSTATUS']._serialized_end=717
-  _globals['_TRIGGERSOURCE']._serialized_start=720
-  _globals['_TRIGGERSOURCE']._serialized_end=929
+  _globals['_RUNSTATUS']._serialized_start=946
+  _globals['_RUNSTATUS']._serialized_end=1128
+  _globals['_TRIGGERSOURCE']._serialized_start=1131
+  _globals['_TRIGGERSOURCE']._serialized_end=1340
+  _globals['_INCOMPLETEEXECUTIONSTATUS']._serialized_start=1343
+  _globals['_INCOMPLETEEXECUTIONSTATUS']._serialized_end=1536
   _globals['_RUN']._serialized_start=115
   _globals['_RUN']._serialized_end=532
+  _globals['_INCOMPLETEEXECUTION']._serialized_start=535
+  _globals['_INCOMPLETEEXECUTION']._serialized_end=943
 # @@protoc_insertion_point(module_scope)

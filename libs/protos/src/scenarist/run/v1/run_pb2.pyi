@@ -103,6 +103,37 @@ TRIGGER_SOURCE_POLL: TriggerSource.ValueType  # 5
 TRIGGER_SOURCE_SCENARIO: TriggerSource.ValueType  # 6
 """Another scenario started this one."""
 
+class _IncompleteExecutionStatus:
+    ValueType = typing.NewType("ValueType", builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _IncompleteExecutionStatusEnumTypeWrapper(enum_type_wrapper._EnumTypeWrapper[_IncompleteExecutionStatus.ValueType], builtins.type):
+    DESCRIPTOR: descriptor.EnumDescriptor
+    INCOMPLETE_EXECUTION_STATUS_UNSPECIFIED: _IncompleteExecutionStatus.ValueType  # 0
+    """Never sent."""
+    INCOMPLETE_EXECUTION_STATUS_OPEN: _IncompleteExecutionStatus.ValueType  # 1
+    """Parked and waiting for someone to retry or resolve it."""
+    INCOMPLETE_EXECUTION_STATUS_RETRIED: _IncompleteExecutionStatus.ValueType  # 2
+    """A retry run was started (IncompleteExecution.retry_run_id); if it fails again, it parks a
+    new incomplete execution of its own.
+    """
+    INCOMPLETE_EXECUTION_STATUS_RESOLVED: _IncompleteExecutionStatus.ValueType  # 3
+    """Marked resolved by a person without running it."""
+
+class IncompleteExecutionStatus(_IncompleteExecutionStatus, metaclass=_IncompleteExecutionStatusEnumTypeWrapper):
+    """IncompleteExecutionStatus is where a parked bundle stands."""
+
+INCOMPLETE_EXECUTION_STATUS_UNSPECIFIED: IncompleteExecutionStatus.ValueType  # 0
+"""Never sent."""
+INCOMPLETE_EXECUTION_STATUS_OPEN: IncompleteExecutionStatus.ValueType  # 1
+"""Parked and waiting for someone to retry or resolve it."""
+INCOMPLETE_EXECUTION_STATUS_RETRIED: IncompleteExecutionStatus.ValueType  # 2
+"""A retry run was started (IncompleteExecution.retry_run_id); if it fails again, it parks a
+new incomplete execution of its own.
+"""
+INCOMPLETE_EXECUTION_STATUS_RESOLVED: IncompleteExecutionStatus.ValueType  # 3
+"""Marked resolved by a person without running it."""
+
 @typing.final
 class Run(message.Message):
     """Run is one execution of one scenario version."""
@@ -174,5 +205,88 @@ class Run(message.Message):
     _HasFieldArgType: _TypeAlias = typing.Literal["created_at", b"created_at", "error", b"error", "finished_at", b"finished_at", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = typing.Literal["created_at", b"created_at", "error", b"error", "finished_at", b"finished_at", "id", b"id", "operations", b"operations", "organization_id", b"organization_id", "response", b"response", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "started_at", b"started_at", "status", b"status", "trigger_source", b"trigger_source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class IncompleteExecution(message.Message):
+    """IncompleteExecution is a bundle a run parked instead of failing: a module failed with no error
+    handler while the scenario allows storing incomplete executions, or a Break directive ran.
+    It can be retried (a new run resumes at the parked module) or resolved.
+    """
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    ID_FIELD_NUMBER: builtins.int
+    RUN_ID_FIELD_NUMBER: builtins.int
+    SCENARIO_ID_FIELD_NUMBER: builtins.int
+    SCENARIO_VERSION_FIELD_NUMBER: builtins.int
+    MODULE_ID_FIELD_NUMBER: builtins.int
+    MODULE_FIELD_NUMBER: builtins.int
+    ERROR_FIELD_NUMBER: builtins.int
+    ATTEMPTS_FIELD_NUMBER: builtins.int
+    BUNDLE_FIELD_NUMBER: builtins.int
+    CONFIDENTIAL_FIELD_NUMBER: builtins.int
+    STATUS_FIELD_NUMBER: builtins.int
+    CREATED_AT_FIELD_NUMBER: builtins.int
+    RETRY_RUN_ID_FIELD_NUMBER: builtins.int
+    CLOSED_AT_FIELD_NUMBER: builtins.int
+    id: builtins.str
+    """Id ("<run_id>/<task id>"), unique across runs."""
+    run_id: builtins.str
+    """The run that parked it."""
+    scenario_id: builtins.str
+    """The scenario of that run."""
+    scenario_version: builtins.int
+    """The scenario version that run used (a retry runs this version too)."""
+    module_id: builtins.int
+    """The module that failed, where a retry starts."""
+    module: builtins.str
+    """That module's kind, e.g. "json:ParseJSON"."""
+    attempts: builtins.int
+    """Attempts made before it was parked."""
+    bundle: builtins.str
+    """The parked bundle path as JSON text: {"<module id>": that module's output bundle, ...} for
+    the modules before the failed one. Empty for confidential scenarios.
+    """
+    confidential: builtins.bool
+    """True when the scenario is confidential: bundle is withheld."""
+    status: IncompleteExecutionStatus.ValueType
+    """Where it stands."""
+    retry_run_id: builtins.str
+    """The run a retry started; empty unless status is RETRIED."""
+    @builtins.property
+    def error(self) -> error_pb2.Error:
+        """Why it failed."""
+
+    @builtins.property
+    def created_at(self) -> timestamp_pb2.Timestamp:
+        """When it was parked (the parking run's end)."""
+
+    @builtins.property
+    def closed_at(self) -> timestamp_pb2.Timestamp:
+        """When it was retried or resolved; unset while open."""
+
+    def __init__(
+        self,
+        *,
+        id: builtins.str = ...,
+        run_id: builtins.str = ...,
+        scenario_id: builtins.str = ...,
+        scenario_version: builtins.int = ...,
+        module_id: builtins.int = ...,
+        module: builtins.str = ...,
+        error: error_pb2.Error | None = ...,
+        attempts: builtins.int = ...,
+        bundle: builtins.str = ...,
+        confidential: builtins.bool = ...,
+        status: IncompleteExecutionStatus.ValueType = ...,
+        created_at: timestamp_pb2.Timestamp | None = ...,
+        retry_run_id: builtins.str = ...,
+        closed_at: timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["closed_at", b"closed_at", "created_at", b"created_at", "error", b"error"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["attempts", b"attempts", "bundle", b"bundle", "closed_at", b"closed_at", "confidential", b"confidential", "created_at", b"created_at", "error", b"error", "id", b"id", "module", b"module", "module_id", b"module_id", "retry_run_id", b"retry_run_id", "run_id", b"run_id", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...

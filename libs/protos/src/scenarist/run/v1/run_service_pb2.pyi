@@ -265,3 +265,151 @@ class StreamRunEventsResponse(message.Message):
     _ClearFieldArgType: _TypeAlias = typing.Literal["event", b"event"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class ListIncompleteExecutionsRequest(message.Message):
+    """ListIncompleteExecutionsRequest names the scenario and pages its parked bundles."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    SCENARIO_ID_FIELD_NUMBER: builtins.int
+    INCLUDE_CLOSED_FIELD_NUMBER: builtins.int
+    PAGE_SIZE_FIELD_NUMBER: builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: builtins.int
+    scenario_id: builtins.str
+    """The scenario whose runs parked them."""
+    include_closed: builtins.bool
+    """Also list retried and resolved ones; by default only open ones."""
+    page_size: builtins.int
+    """Runs examined per page; 0 means the default (50), values above 500 are lowered to 500."""
+    page_token: builtins.str
+    """The next_page_token of the previous page; empty for the first page."""
+    def __init__(
+        self,
+        *,
+        scenario_id: builtins.str = ...,
+        include_closed: builtins.bool = ...,
+        page_size: builtins.int = ...,
+        page_token: builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["include_closed", b"include_closed", "page_size", b"page_size", "page_token", b"page_token", "scenario_id", b"scenario_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class ListIncompleteExecutionsResponse(message.Message):
+    """ListIncompleteExecutionsResponse is one page of incomplete executions."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    INCOMPLETE_EXECUTIONS_FIELD_NUMBER: builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: builtins.int
+    next_page_token: builtins.str
+    """Token for the next page; empty when this is the last page."""
+    @builtins.property
+    def incomplete_executions(self) -> containers.RepeatedCompositeFieldContainer[run_pb2.IncompleteExecution]:
+        """Incomplete executions, newest run first."""
+
+    def __init__(
+        self,
+        *,
+        incomplete_executions: abc.Iterable[run_pb2.IncompleteExecution] | None = ...,
+        next_page_token: builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["incomplete_executions", b"incomplete_executions", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class RetryIncompleteExecutionRequest(message.Message):
+    """RetryIncompleteExecutionRequest names the parked bundle to retry."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    INCOMPLETE_EXECUTION_ID_FIELD_NUMBER: builtins.int
+    incomplete_execution_id: builtins.str
+    """IncompleteExecution.id."""
+    def __init__(
+        self,
+        *,
+        incomplete_execution_id: builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["incomplete_execution_id", b"incomplete_execution_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class RetryIncompleteExecutionResponse(message.Message):
+    """RetryIncompleteExecutionResponse returns the retry run."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    RUN_FIELD_NUMBER: builtins.int
+    INCOMPLETE_EXECUTION_FIELD_NUMBER: builtins.int
+    @builtins.property
+    def run(self) -> run_pb2.Run:
+        """The run resuming the parked bundle (queued when just started)."""
+
+    @builtins.property
+    def incomplete_execution(self) -> run_pb2.IncompleteExecution:
+        """The incomplete execution, now RETRIED."""
+
+    def __init__(
+        self,
+        *,
+        run: run_pb2.Run | None = ...,
+        incomplete_execution: run_pb2.IncompleteExecution | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["incomplete_execution", b"incomplete_execution", "run", b"run"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["incomplete_execution", b"incomplete_execution", "run", b"run"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class ResolveIncompleteExecutionRequest(message.Message):
+    """ResolveIncompleteExecutionRequest names the parked bundle to resolve."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    INCOMPLETE_EXECUTION_ID_FIELD_NUMBER: builtins.int
+    incomplete_execution_id: builtins.str
+    """IncompleteExecution.id."""
+    def __init__(
+        self,
+        *,
+        incomplete_execution_id: builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["incomplete_execution_id", b"incomplete_execution_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class ResolveIncompleteExecutionResponse(message.Message):
+    """ResolveIncompleteExecutionResponse returns the resolved incomplete execution."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    INCOMPLETE_EXECUTION_FIELD_NUMBER: builtins.int
+    @builtins.property
+    def incomplete_execution(self) -> run_pb2.IncompleteExecution:
+        """The incomplete execution, now RESOLVED."""
+
+    def __init__(
+        self,
+        *,
+        incomplete_execution: run_pb2.IncompleteExecution | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["incomplete_execution", b"incomplete_execution"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["incomplete_execution", b"incomplete_execution"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...

@@ -63,6 +63,21 @@ class RunServiceStub:
                 request_serializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.StreamRunEventsRequest.SerializeToString,
                 response_deserializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.StreamRunEventsResponse.FromString,
                 _registered_method=True)
+        self.ListIncompleteExecutions = channel.unary_unary(
+                '/scenarist.run.v1.RunService/ListIncompleteExecutions',
+                request_serializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.ListIncompleteExecutionsRequest.SerializeToString,
+                response_deserializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.ListIncompleteExecutionsResponse.FromString,
+                _registered_method=True)
+        self.RetryIncompleteExecution = channel.unary_unary(
+                '/scenarist.run.v1.RunService/RetryIncompleteExecution',
+                request_serializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.RetryIncompleteExecutionRequest.SerializeToString,
+                response_deserializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.RetryIncompleteExecutionResponse.FromString,
+                _registered_method=True)
+        self.ResolveIncompleteExecution = channel.unary_unary(
+                '/scenarist.run.v1.RunService/ResolveIncompleteExecution',
+                request_serializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.ResolveIncompleteExecutionRequest.SerializeToString,
+                response_deserializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.ResolveIncompleteExecutionResponse.FromString,
+                _registered_method=True)
 
 
 class RunServiceServicer:
@@ -114,6 +129,32 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListIncompleteExecutions(self, request, context):
+        """ListIncompleteExecutions lists the bundles a scenario's runs parked, newest run first.
+        Bundles of confidential scenarios are withheld. A page may hold fewer items than page_size
+        (pages follow runs): continue while next_page_token is set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetryIncompleteExecution(self, request, context):
+        """RetryIncompleteExecution starts a run (source MANUAL) that resumes at the parked module
+        with the parked bundle path, on the version that parked it. Retrying again returns the same
+        run; a resolved one is FAILED_PRECONDITION. Needs the editor role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveIncompleteExecution(self, request, context):
+        """ResolveIncompleteExecution marks an open incomplete execution resolved without running it;
+        idempotent; a retried one is FAILED_PRECONDITION. Needs the editor role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -141,6 +182,21 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.StreamRunEvents,
                     request_deserializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.StreamRunEventsRequest.FromString,
                     response_serializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.StreamRunEventsResponse.SerializeToString,
+            ),
+            'ListIncompleteExecutions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListIncompleteExecutions,
+                    request_deserializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.ListIncompleteExecutionsRequest.FromString,
+                    response_serializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.ListIncompleteExecutionsResponse.SerializeToString,
+            ),
+            'RetryIncompleteExecution': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryIncompleteExecution,
+                    request_deserializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.RetryIncompleteExecutionRequest.FromString,
+                    response_serializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.RetryIncompleteExecutionResponse.SerializeToString,
+            ),
+            'ResolveIncompleteExecution': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveIncompleteExecution,
+                    request_deserializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.ResolveIncompleteExecutionRequest.FromString,
+                    response_serializer=scenarist_dot_run_dot_v1_dot_run__service__pb2.ResolveIncompleteExecutionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -282,6 +338,87 @@ class RunService:
             '/scenarist.run.v1.RunService/StreamRunEvents',
             scenarist_dot_run_dot_v1_dot_run__service__pb2.StreamRunEventsRequest.SerializeToString,
             scenarist_dot_run_dot_v1_dot_run__service__pb2.StreamRunEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListIncompleteExecutions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scenarist.run.v1.RunService/ListIncompleteExecutions',
+            scenarist_dot_run_dot_v1_dot_run__service__pb2.ListIncompleteExecutionsRequest.SerializeToString,
+            scenarist_dot_run_dot_v1_dot_run__service__pb2.ListIncompleteExecutionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryIncompleteExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scenarist.run.v1.RunService/RetryIncompleteExecution',
+            scenarist_dot_run_dot_v1_dot_run__service__pb2.RetryIncompleteExecutionRequest.SerializeToString,
+            scenarist_dot_run_dot_v1_dot_run__service__pb2.RetryIncompleteExecutionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveIncompleteExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scenarist.run.v1.RunService/ResolveIncompleteExecution',
+            scenarist_dot_run_dot_v1_dot_run__service__pb2.ResolveIncompleteExecutionRequest.SerializeToString,
+            scenarist_dot_run_dot_v1_dot_run__service__pb2.ResolveIncompleteExecutionResponse.FromString,
             options,
             channel_credentials,
             insecure,

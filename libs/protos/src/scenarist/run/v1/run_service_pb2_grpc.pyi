@@ -57,6 +57,20 @@ class RunServiceStub:
     current state (a FINISHED or CANCELLED event if it already ended, then the stream closes),
     so a client that subscribes late never waits forever; later events follow as they happen.
     """
+    ListIncompleteExecutions: grpc.UnaryUnaryMultiCallable[run_service_pb2.ListIncompleteExecutionsRequest, run_service_pb2.ListIncompleteExecutionsResponse]
+    """ListIncompleteExecutions lists the bundles a scenario's runs parked, newest run first.
+    Bundles of confidential scenarios are withheld. A page may hold fewer items than page_size
+    (pages follow runs): continue while next_page_token is set.
+    """
+    RetryIncompleteExecution: grpc.UnaryUnaryMultiCallable[run_service_pb2.RetryIncompleteExecutionRequest, run_service_pb2.RetryIncompleteExecutionResponse]
+    """RetryIncompleteExecution starts a run (source MANUAL) that resumes at the parked module
+    with the parked bundle path, on the version that parked it. Retrying again returns the same
+    run; a resolved one is FAILED_PRECONDITION. Needs the editor role.
+    """
+    ResolveIncompleteExecution: grpc.UnaryUnaryMultiCallable[run_service_pb2.ResolveIncompleteExecutionRequest, run_service_pb2.ResolveIncompleteExecutionResponse]
+    """ResolveIncompleteExecution marks an open incomplete execution resolved without running it;
+    idempotent; a retried one is FAILED_PRECONDITION. Needs the editor role.
+    """
 
 @typing.type_check_only
 class RunServiceAsyncStub(RunServiceStub):
@@ -86,6 +100,20 @@ class RunServiceAsyncStub(RunServiceStub):
     """StreamRunEvents follows a run until it ends. The first message always reflects the run's
     current state (a FINISHED or CANCELLED event if it already ended, then the stream closes),
     so a client that subscribes late never waits forever; later events follow as they happen.
+    """
+    ListIncompleteExecutions: aio.UnaryUnaryMultiCallable[run_service_pb2.ListIncompleteExecutionsRequest, run_service_pb2.ListIncompleteExecutionsResponse]  # type: ignore[assignment]
+    """ListIncompleteExecutions lists the bundles a scenario's runs parked, newest run first.
+    Bundles of confidential scenarios are withheld. A page may hold fewer items than page_size
+    (pages follow runs): continue while next_page_token is set.
+    """
+    RetryIncompleteExecution: aio.UnaryUnaryMultiCallable[run_service_pb2.RetryIncompleteExecutionRequest, run_service_pb2.RetryIncompleteExecutionResponse]  # type: ignore[assignment]
+    """RetryIncompleteExecution starts a run (source MANUAL) that resumes at the parked module
+    with the parked bundle path, on the version that parked it. Retrying again returns the same
+    run; a resolved one is FAILED_PRECONDITION. Needs the editor role.
+    """
+    ResolveIncompleteExecution: aio.UnaryUnaryMultiCallable[run_service_pb2.ResolveIncompleteExecutionRequest, run_service_pb2.ResolveIncompleteExecutionResponse]  # type: ignore[assignment]
+    """ResolveIncompleteExecution marks an open incomplete execution resolved without running it;
+    idempotent; a retried one is FAILED_PRECONDITION. Needs the editor role.
     """
 
 class RunServiceServicer(metaclass=abc_1.ABCMeta):
@@ -143,6 +171,38 @@ class RunServiceServicer(metaclass=abc_1.ABCMeta):
         """StreamRunEvents follows a run until it ends. The first message always reflects the run's
         current state (a FINISHED or CANCELLED event if it already ended, then the stream closes),
         so a client that subscribes late never waits forever; later events follow as they happen.
+        """
+
+    @abc_1.abstractmethod
+    def ListIncompleteExecutions(
+        self,
+        request: run_service_pb2.ListIncompleteExecutionsRequest,
+        context: _ServicerContext,
+    ) -> typing.Union[run_service_pb2.ListIncompleteExecutionsResponse, abc.Awaitable[run_service_pb2.ListIncompleteExecutionsResponse]]:
+        """ListIncompleteExecutions lists the bundles a scenario's runs parked, newest run first.
+        Bundles of confidential scenarios are withheld. A page may hold fewer items than page_size
+        (pages follow runs): continue while next_page_token is set.
+        """
+
+    @abc_1.abstractmethod
+    def RetryIncompleteExecution(
+        self,
+        request: run_service_pb2.RetryIncompleteExecutionRequest,
+        context: _ServicerContext,
+    ) -> typing.Union[run_service_pb2.RetryIncompleteExecutionResponse, abc.Awaitable[run_service_pb2.RetryIncompleteExecutionResponse]]:
+        """RetryIncompleteExecution starts a run (source MANUAL) that resumes at the parked module
+        with the parked bundle path, on the version that parked it. Retrying again returns the same
+        run; a resolved one is FAILED_PRECONDITION. Needs the editor role.
+        """
+
+    @abc_1.abstractmethod
+    def ResolveIncompleteExecution(
+        self,
+        request: run_service_pb2.ResolveIncompleteExecutionRequest,
+        context: _ServicerContext,
+    ) -> typing.Union[run_service_pb2.ResolveIncompleteExecutionResponse, abc.Awaitable[run_service_pb2.ResolveIncompleteExecutionResponse]]:
+        """ResolveIncompleteExecution marks an open incomplete execution resolved without running it;
+        idempotent; a retried one is FAILED_PRECONDITION. Needs the editor role.
         """
 
 def add_RunServiceServicer_to_server(servicer: RunServiceServicer, server: typing.Union[grpc.Server, aio.Server]) -> None: ...

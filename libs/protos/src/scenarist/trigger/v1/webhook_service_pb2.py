@@ -23,40 +23,55 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from scenarist.trigger.v1 import webhook_pb2 as scenarist_dot_trigger_dot_v1_dot_webhook__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*scenarist/trigger/v1/webhook_service.proto\x12\x14scenarist.trigger.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\"scenarist/trigger/v1/webhook.proto\"\xb9\x01\n\x14\x43reateWebhookRequest\x12\x13\n\x0bscenario_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12/\n\x04\x61uth\x18\x03 \x01(\x0e\x32!.scenarist.trigger.v1.WebhookAuth\x12\x35\n\x07options\x18\x04 \x01(\x0b\x32$.scenarist.trigger.v1.WebhookOptions\x12\x16\n\x0e\x62\x61sic_username\x18\x05 \x01(\t\"|\n\x15\x43reateWebhookResponse\x12.\n\x07webhook\x18\x01 \x01(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\x12\x33\n\x06secret\x18\x02 \x01(\x0b\x32#.scenarist.trigger.v1.WebhookSecret\"\'\n\x11GetWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"D\n\x12GetWebhookResponse\x12.\n\x07webhook\x18\x01 \x01(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\"Q\n\x13ListWebhooksRequest\x12\x13\n\x0bscenario_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"`\n\x14ListWebhooksResponse\x12/\n\x08webhooks\x18\x01 \x03(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x01\n\x14RotateWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x12\n\nrotate_url\x18\x02 \x01(\x08\x12\x15\n\rrotate_secret\x18\x03 \x01(\x08\x12\x36\n\x13previous_secret_ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"|\n\x15RotateWebhookResponse\x12.\n\x07webhook\x18\x01 \x01(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\x12\x33\n\x06secret\x18\x02 \x01(\x0b\x32#.scenarist.trigger.v1.WebhookSecret\"*\n\x14\x44\x65leteWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse\"?\n\x14\x41ttachWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x13\n\x0bscenario_id\x18\x02 \x01(\t\"G\n\x15\x41ttachWebhookResponse\x12.\n\x07webhook\x18\x01 \x01(\x0b\x32\x1d.scenarist.trigger.v1.Webhook2\x80\x05\n\x0eWebhookService\x12h\n\rCreateWebhook\x12*.scenarist.trigger.v1.CreateWebhookRequest\x1a+.scenarist.trigger.v1.CreateWebhookResponse\x12_\n\nGetWebhook\x12\'.scenarist.trigger.v1.GetWebhookRequest\x1a(.scenarist.trigger.v1.GetWebhookResponse\x12\x65\n\x0cListWebhooks\x12).scenarist.trigger.v1.ListWebhooksRequest\x1a*.scenarist.trigger.v1.ListWebhooksResponse\x12h\n\rRotateWebhook\x12*.scenarist.trigger.v1.RotateWebhookRequest\x1a+.scenarist.trigger.v1.RotateWebhookResponse\x12h\n\rDeleteWebhook\x12*.scenarist.trigger.v1.DeleteWebhookRequest\x1a+.scenarist.trigger.v1.DeleteWebhookResponse\x12h\n\rAttachWebhook\x12*.scenarist.trigger.v1.AttachWebhookRequest\x1a+.scenarist.trigger.v1.AttachWebhookResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*scenarist/trigger/v1/webhook_service.proto\x12\x14scenarist.trigger.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"scenarist/trigger/v1/webhook.proto\"\xb9\x01\n\x14\x43reateWebhookRequest\x12\x13\n\x0bscenario_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12/\n\x04\x61uth\x18\x03 \x01(\x0e\x32!.scenarist.trigger.v1.WebhookAuth\x12\x35\n\x07options\x18\x04 \x01(\x0b\x32$.scenarist.trigger.v1.WebhookOptions\x12\x16\n\x0e\x62\x61sic_username\x18\x05 \x01(\t\"|\n\x15\x43reateWebhookResponse\x12.\n\x07webhook\x18\x01 \x01(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\x12\x33\n\x06secret\x18\x02 \x01(\x0b\x32#.scenarist.trigger.v1.WebhookSecret\"\'\n\x11GetWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"D\n\x12GetWebhookResponse\x12.\n\x07webhook\x18\x01 \x01(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\"Q\n\x13ListWebhooksRequest\x12\x13\n\x0bscenario_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"`\n\x14ListWebhooksResponse\x12/\n\x08webhooks\x18\x01 \x03(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x01\n\x14RotateWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x12\n\nrotate_url\x18\x02 \x01(\x08\x12\x15\n\rrotate_secret\x18\x03 \x01(\x08\x12\x36\n\x13previous_secret_ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"|\n\x15RotateWebhookResponse\x12.\n\x07webhook\x18\x01 \x01(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\x12\x33\n\x06secret\x18\x02 \x01(\x0b\x32#.scenarist.trigger.v1.WebhookSecret\"*\n\x14\x44\x65leteWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse\"?\n\x14\x41ttachWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x13\n\x0bscenario_id\x18\x02 \x01(\t\"G\n\x15\x41ttachWebhookResponse\x12.\n\x07webhook\x18\x01 \x01(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\"o\n\x14UpdateWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x35\n\x07options\x18\x03 \x01(\x0b\x32$.scenarist.trigger.v1.WebhookOptions\"G\n\x15UpdateWebhookResponse\x12.\n\x07webhook\x18\x01 \x01(\x0b\x32\x1d.scenarist.trigger.v1.Webhook\"\xe9\x01\n\x14\x44\x61taStructureCapture\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x0f\n\x07waiting\x18\x02 \x01(\x08\x12\x30\n\x0crequested_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63\x61ptured_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ontent_type\x18\x05 \x01(\t\x12\x0c\n\x04\x62ody\x18\x06 \x01(\t\x12\x12\n\nbody_bytes\x18\x07 \x01(\x03\x12\x11\n\ttoo_large\x18\x08 \x01(\x08\"6\n StartDataStructureCaptureRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"`\n!StartDataStructureCaptureResponse\x12;\n\x07\x63\x61pture\x18\x01 \x01(\x0b\x32*.scenarist.trigger.v1.DataStructureCapture\"/\n\x19GetCapturedRequestRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"Y\n\x1aGetCapturedRequestResponse\x12;\n\x07\x63\x61pture\x18\x01 \x01(\x0b\x32*.scenarist.trigger.v1.DataStructureCapture2\xf2\x07\n\x0eWebhookService\x12h\n\rCreateWebhook\x12*.scenarist.trigger.v1.CreateWebhookRequest\x1a+.scenarist.trigger.v1.CreateWebhookResponse\x12_\n\nGetWebhook\x12\'.scenarist.trigger.v1.GetWebhookRequest\x1a(.scenarist.trigger.v1.GetWebhookResponse\x12\x65\n\x0cListWebhooks\x12).scenarist.trigger.v1.ListWebhooksRequest\x1a*.scenarist.trigger.v1.ListWebhooksResponse\x12h\n\rRotateWebhook\x12*.scenarist.trigger.v1.RotateWebhookRequest\x1a+.scenarist.trigger.v1.RotateWebhookResponse\x12h\n\rDeleteWebhook\x12*.scenarist.trigger.v1.DeleteWebhookRequest\x1a+.scenarist.trigger.v1.DeleteWebhookResponse\x12h\n\rAttachWebhook\x12*.scenarist.trigger.v1.AttachWebhookRequest\x1a+.scenarist.trigger.v1.AttachWebhookResponse\x12h\n\rUpdateWebhook\x12*.scenarist.trigger.v1.UpdateWebhookRequest\x1a+.scenarist.trigger.v1.UpdateWebhookResponse\x12\x8c\x01\n\x19StartDataStructureCapture\x12\x36.scenarist.trigger.v1.StartDataStructureCaptureRequest\x1a\x37.scenarist.trigger.v1.StartDataStructureCaptureResponse\x12w\n\x12GetCapturedRequest\x12/.scenarist.trigger.v1.GetCapturedRequestRequest\x1a\x30.scenarist.trigger.v1.GetCapturedRequestResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scenarist.trigger.v1.webhook_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=137
-  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=322
-  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=324
-  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=448
-  _globals['_GETWEBHOOKREQUEST']._serialized_start=450
-  _globals['_GETWEBHOOKREQUEST']._serialized_end=489
-  _globals['_GETWEBHOOKRESPONSE']._serialized_start=491
-  _globals['_GETWEBHOOKRESPONSE']._serialized_end=559
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=561
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=642
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=644
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=740
-  _globals['_ROTATEWEBHOOKREQUEST']._serialized_start=743
-  _globals['_ROTATEWEBHOOKREQUEST']._serialized_end=884
-  _globals['_ROTATEWEBHOOKRESPONSE']._serialized_start=886
-  _globals['_ROTATEWEBHOOKRESPONSE']._serialized_end=1010
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=1012
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=1054
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=1056
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=1079
-  _globals['_ATTACHWEBHOOKREQUEST']._serialized_start=1081
-  _globals['_ATTACHWEBHOOKREQUEST']._serialized_end=1144
-  _globals['_ATTACHWEBHOOKRESPONSE']._serialized_start=1146
-  _globals['_ATTACHWEBHOOKRESPONSE']._serialized_end=1217
-  _globals['_WEBHOOKSERVICE']._serialized_start=1220
-  _globals['_WEBHOOKSERVICE']._serialized_end=1860
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=170
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=355
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=357
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=481
+  _globals['_GETWEBHOOKREQUEST']._serialized_start=483
+  _globals['_GETWEBHOOKREQUEST']._serialized_end=522
+  _globals['_GETWEBHOOKRESPONSE']._serialized_start=524
+  _globals['_GETWEBHOOKRESPONSE']._serialized_end=592
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=594
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=675
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=677
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=773
+  _globals['_ROTATEWEBHOOKREQUEST']._serialized_start=776
+  _globals['_ROTATEWEBHOOKREQUEST']._serialized_end=917
+  _globals['_ROTATEWEBHOOKRESPONSE']._serialized_start=919
+  _globals['_ROTATEWEBHOOKRESPONSE']._serialized_end=1043
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=1045
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=1087
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=1089
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=1112
+  _globals['_ATTACHWEBHOOKREQUEST']._serialized_start=1114
+  _globals['_ATTACHWEBHOOKREQUEST']._serialized_end=1177
+  _globals['_ATTACHWEBHOOKRESPONSE']._serialized_start=1179
+  _globals['_ATTACHWEBHOOKRESPONSE']._serialized_end=1250
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=1252
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=1363
+  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_start=1365
+  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_end=1436
+  _globals['_DATASTRUCTURECAPTURE']._serialized_start=1439
+  _globals['_DATASTRUCTURECAPTURE']._serialized_end=1672
+  _globals['_STARTDATASTRUCTURECAPTUREREQUEST']._serialized_start=1674
+  _globals['_STARTDATASTRUCTURECAPTUREREQUEST']._serialized_end=1728
+  _globals['_STARTDATASTRUCTURECAPTURERESPONSE']._serialized_start=1730
+  _globals['_STARTDATASTRUCTURECAPTURERESPONSE']._serialized_end=1826
+  _globals['_GETCAPTUREDREQUESTREQUEST']._serialized_start=1828
+  _globals['_GETCAPTUREDREQUESTREQUEST']._serialized_end=1875
+  _globals['_GETCAPTUREDREQUESTRESPONSE']._serialized_start=1877
+  _globals['_GETCAPTUREDREQUESTRESPONSE']._serialized_end=1966
+  _globals['_WEBHOOKSERVICE']._serialized_start=1969
+  _globals['_WEBHOOKSERVICE']._serialized_end=2979
 # @@protoc_insertion_point(module_scope)

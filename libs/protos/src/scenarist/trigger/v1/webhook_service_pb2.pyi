@@ -7,6 +7,7 @@ from collections import abc as abc
 from google.protobuf import descriptor as descriptor
 from google.protobuf import duration_pb2 as duration_pb2
 from google.protobuf import message as message
+from google.protobuf import timestamp_pb2 as timestamp_pb2
 from google.protobuf.internal import containers as containers
 from scenarist.trigger.v1 import webhook_pb2 as webhook_pb2
 import builtins as builtins
@@ -327,5 +328,195 @@ class AttachWebhookResponse(message.Message):
     _HasFieldArgType: _TypeAlias = typing.Literal["webhook", b"webhook"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = typing.Literal["webhook", b"webhook"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class UpdateWebhookRequest(message.Message):
+    """UpdateWebhookRequest names the webhook and what changes."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    WEBHOOK_ID_FIELD_NUMBER: builtins.int
+    NAME_FIELD_NUMBER: builtins.int
+    OPTIONS_FIELD_NUMBER: builtins.int
+    webhook_id: builtins.str
+    """The webhook to change."""
+    name: builtins.str
+    """New display name; empty keeps the current one."""
+    @builtins.property
+    def options(self) -> webhook_pb2.WebhookOptions:
+        """New options, replacing all current ones; unset keeps the current options."""
+
+    def __init__(
+        self,
+        *,
+        webhook_id: builtins.str = ...,
+        name: builtins.str = ...,
+        options: webhook_pb2.WebhookOptions | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["options", b"options"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["name", b"name", "options", b"options", "webhook_id", b"webhook_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class UpdateWebhookResponse(message.Message):
+    """UpdateWebhookResponse returns the webhook after the change."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    WEBHOOK_FIELD_NUMBER: builtins.int
+    @builtins.property
+    def webhook(self) -> webhook_pb2.Webhook:
+        """The webhook."""
+
+    def __init__(
+        self,
+        *,
+        webhook: webhook_pb2.Webhook | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["webhook", b"webhook"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["webhook", b"webhook"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class DataStructureCapture(message.Message):
+    """DataStructureCapture is the state of a webhook's "determine data structure" capture."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    WEBHOOK_ID_FIELD_NUMBER: builtins.int
+    WAITING_FIELD_NUMBER: builtins.int
+    REQUESTED_AT_FIELD_NUMBER: builtins.int
+    CAPTURED_AT_FIELD_NUMBER: builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: builtins.int
+    BODY_FIELD_NUMBER: builtins.int
+    BODY_BYTES_FIELD_NUMBER: builtins.int
+    TOO_LARGE_FIELD_NUMBER: builtins.int
+    webhook_id: builtins.str
+    """The webhook."""
+    waiting: builtins.bool
+    """True while the webhook waits for the next request to record."""
+    content_type: builtins.str
+    """The recorded request's Content-Type header."""
+    body: builtins.str
+    """The recorded request body as parsed by the webhook (JSON, form or multipart fields), as JSON
+    text; empty when too_large.
+    """
+    body_bytes: builtins.int
+    """Size in bytes of the parsed body's JSON text."""
+    too_large: builtins.bool
+    """True when the parsed body exceeded the capture limit (64 KiB) and was not kept."""
+    @builtins.property
+    def requested_at(self) -> timestamp_pb2.Timestamp:
+        """When the capture was started; unset if never."""
+
+    @builtins.property
+    def captured_at(self) -> timestamp_pb2.Timestamp:
+        """When a request was recorded; unset while waiting or if never."""
+
+    def __init__(
+        self,
+        *,
+        webhook_id: builtins.str = ...,
+        waiting: builtins.bool = ...,
+        requested_at: timestamp_pb2.Timestamp | None = ...,
+        captured_at: timestamp_pb2.Timestamp | None = ...,
+        content_type: builtins.str = ...,
+        body: builtins.str = ...,
+        body_bytes: builtins.int = ...,
+        too_large: builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["captured_at", b"captured_at", "requested_at", b"requested_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["body", b"body", "body_bytes", b"body_bytes", "captured_at", b"captured_at", "content_type", b"content_type", "requested_at", b"requested_at", "too_large", b"too_large", "waiting", b"waiting", "webhook_id", b"webhook_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class StartDataStructureCaptureRequest(message.Message):
+    """StartDataStructureCaptureRequest names the webhook."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    WEBHOOK_ID_FIELD_NUMBER: builtins.int
+    webhook_id: builtins.str
+    """The webhook that should record its next request."""
+    def __init__(
+        self,
+        *,
+        webhook_id: builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["webhook_id", b"webhook_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class StartDataStructureCaptureResponse(message.Message):
+    """StartDataStructureCaptureResponse returns the waiting capture."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    CAPTURE_FIELD_NUMBER: builtins.int
+    @builtins.property
+    def capture(self) -> DataStructureCapture:
+        """The capture, waiting."""
+
+    def __init__(
+        self,
+        *,
+        capture: DataStructureCapture | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["capture", b"capture"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["capture", b"capture"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class GetCapturedRequestRequest(message.Message):
+    """GetCapturedRequestRequest names the webhook."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    WEBHOOK_ID_FIELD_NUMBER: builtins.int
+    webhook_id: builtins.str
+    """The webhook whose capture to read."""
+    def __init__(
+        self,
+        *,
+        webhook_id: builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["webhook_id", b"webhook_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class GetCapturedRequestResponse(message.Message):
+    """GetCapturedRequestResponse returns the capture's state."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    CAPTURE_FIELD_NUMBER: builtins.int
+    @builtins.property
+    def capture(self) -> DataStructureCapture:
+        """The capture; waiting is false and captured_at unset if none was ever started."""
+
+    def __init__(
+        self,
+        *,
+        capture: DataStructureCapture | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["capture", b"capture"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["capture", b"capture"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...

@@ -66,6 +66,21 @@ class WebhookServiceStub:
                 request_serializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.AttachWebhookRequest.SerializeToString,
                 response_deserializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.AttachWebhookResponse.FromString,
                 _registered_method=True)
+        self.UpdateWebhook = channel.unary_unary(
+                '/scenarist.trigger.v1.WebhookService/UpdateWebhook',
+                request_serializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.UpdateWebhookRequest.SerializeToString,
+                response_deserializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.UpdateWebhookResponse.FromString,
+                _registered_method=True)
+        self.StartDataStructureCapture = channel.unary_unary(
+                '/scenarist.trigger.v1.WebhookService/StartDataStructureCapture',
+                request_serializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.StartDataStructureCaptureRequest.SerializeToString,
+                response_deserializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.StartDataStructureCaptureResponse.FromString,
+                _registered_method=True)
+        self.GetCapturedRequest = channel.unary_unary(
+                '/scenarist.trigger.v1.WebhookService/GetCapturedRequest',
+                request_serializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.GetCapturedRequestRequest.SerializeToString,
+                response_deserializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.GetCapturedRequestResponse.FromString,
+                _registered_method=True)
 
 
 class WebhookServiceServicer:
@@ -119,6 +134,30 @@ class WebhookServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateWebhook(self, request, context):
+        """UpdateWebhook renames a webhook and/or replaces its options (e.g. the data structure a
+        studio user determined); INVALID_ARGUMENT with field violations for invalid options.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartDataStructureCapture(self, request, context):
+        """StartDataStructureCapture ("determine data structure") makes the webhook record the next
+        request it receives, discarding any earlier capture. Nothing is recorded for webhooks that
+        were not asked to, so payloads are only kept when a person wants them. Needs the editor role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCapturedRequest(self, request, context):
+        """GetCapturedRequest returns the capture's state: still waiting, or the captured request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +190,21 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.AttachWebhook,
                     request_deserializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.AttachWebhookRequest.FromString,
                     response_serializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.AttachWebhookResponse.SerializeToString,
+            ),
+            'UpdateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhook,
+                    request_deserializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.UpdateWebhookRequest.FromString,
+                    response_serializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.UpdateWebhookResponse.SerializeToString,
+            ),
+            'StartDataStructureCapture': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartDataStructureCapture,
+                    request_deserializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.StartDataStructureCaptureRequest.FromString,
+                    response_serializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.StartDataStructureCaptureResponse.SerializeToString,
+            ),
+            'GetCapturedRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapturedRequest,
+                    request_deserializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.GetCapturedRequestRequest.FromString,
+                    response_serializer=scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.GetCapturedRequestResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -317,6 +371,87 @@ class WebhookService:
             '/scenarist.trigger.v1.WebhookService/AttachWebhook',
             scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.AttachWebhookRequest.SerializeToString,
             scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.AttachWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scenarist.trigger.v1.WebhookService/UpdateWebhook',
+            scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.UpdateWebhookRequest.SerializeToString,
+            scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.UpdateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartDataStructureCapture(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scenarist.trigger.v1.WebhookService/StartDataStructureCapture',
+            scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.StartDataStructureCaptureRequest.SerializeToString,
+            scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.StartDataStructureCaptureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapturedRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scenarist.trigger.v1.WebhookService/GetCapturedRequest',
+            scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.GetCapturedRequestRequest.SerializeToString,
+            scenarist_dot_trigger_dot_v1_dot_webhook__service__pb2.GetCapturedRequestResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,17 @@ class WebhookServiceStub:
     """
     AttachWebhook: grpc.UnaryUnaryMultiCallable[webhook_service_pb2.AttachWebhookRequest, webhook_service_pb2.AttachWebhookResponse]
     """AttachWebhook binds a webhook to a scenario (replacing any previous binding), or detaches it."""
+    UpdateWebhook: grpc.UnaryUnaryMultiCallable[webhook_service_pb2.UpdateWebhookRequest, webhook_service_pb2.UpdateWebhookResponse]
+    """UpdateWebhook renames a webhook and/or replaces its options (e.g. the data structure a
+    studio user determined); INVALID_ARGUMENT with field violations for invalid options.
+    """
+    StartDataStructureCapture: grpc.UnaryUnaryMultiCallable[webhook_service_pb2.StartDataStructureCaptureRequest, webhook_service_pb2.StartDataStructureCaptureResponse]
+    """StartDataStructureCapture ("determine data structure") makes the webhook record the next
+    request it receives, discarding any earlier capture. Nothing is recorded for webhooks that
+    were not asked to, so payloads are only kept when a person wants them. Needs the editor role.
+    """
+    GetCapturedRequest: grpc.UnaryUnaryMultiCallable[webhook_service_pb2.GetCapturedRequestRequest, webhook_service_pb2.GetCapturedRequestResponse]
+    """GetCapturedRequest returns the capture's state: still waiting, or the captured request."""
 
 @typing.type_check_only
 class WebhookServiceAsyncStub(WebhookServiceStub):
@@ -81,6 +92,17 @@ class WebhookServiceAsyncStub(WebhookServiceStub):
     """
     AttachWebhook: aio.UnaryUnaryMultiCallable[webhook_service_pb2.AttachWebhookRequest, webhook_service_pb2.AttachWebhookResponse]  # type: ignore[assignment]
     """AttachWebhook binds a webhook to a scenario (replacing any previous binding), or detaches it."""
+    UpdateWebhook: aio.UnaryUnaryMultiCallable[webhook_service_pb2.UpdateWebhookRequest, webhook_service_pb2.UpdateWebhookResponse]  # type: ignore[assignment]
+    """UpdateWebhook renames a webhook and/or replaces its options (e.g. the data structure a
+    studio user determined); INVALID_ARGUMENT with field violations for invalid options.
+    """
+    StartDataStructureCapture: aio.UnaryUnaryMultiCallable[webhook_service_pb2.StartDataStructureCaptureRequest, webhook_service_pb2.StartDataStructureCaptureResponse]  # type: ignore[assignment]
+    """StartDataStructureCapture ("determine data structure") makes the webhook record the next
+    request it receives, discarding any earlier capture. Nothing is recorded for webhooks that
+    were not asked to, so payloads are only kept when a person wants them. Needs the editor role.
+    """
+    GetCapturedRequest: aio.UnaryUnaryMultiCallable[webhook_service_pb2.GetCapturedRequestRequest, webhook_service_pb2.GetCapturedRequestResponse]  # type: ignore[assignment]
+    """GetCapturedRequest returns the capture's state: still waiting, or the captured request."""
 
 class WebhookServiceServicer(metaclass=abc_1.ABCMeta):
     """WebhookService manages webhooks; served by the trigger service. Webhooks of other
@@ -141,5 +163,34 @@ class WebhookServiceServicer(metaclass=abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> typing.Union[webhook_service_pb2.AttachWebhookResponse, abc.Awaitable[webhook_service_pb2.AttachWebhookResponse]]:
         """AttachWebhook binds a webhook to a scenario (replacing any previous binding), or detaches it."""
+
+    @abc_1.abstractmethod
+    def UpdateWebhook(
+        self,
+        request: webhook_service_pb2.UpdateWebhookRequest,
+        context: _ServicerContext,
+    ) -> typing.Union[webhook_service_pb2.UpdateWebhookResponse, abc.Awaitable[webhook_service_pb2.UpdateWebhookResponse]]:
+        """UpdateWebhook renames a webhook and/or replaces its options (e.g. the data structure a
+        studio user determined); INVALID_ARGUMENT with field violations for invalid options.
+        """
+
+    @abc_1.abstractmethod
+    def StartDataStructureCapture(
+        self,
+        request: webhook_service_pb2.StartDataStructureCaptureRequest,
+        context: _ServicerContext,
+    ) -> typing.Union[webhook_service_pb2.StartDataStructureCaptureResponse, abc.Awaitable[webhook_service_pb2.StartDataStructureCaptureResponse]]:
+        """StartDataStructureCapture ("determine data structure") makes the webhook record the next
+        request it receives, discarding any earlier capture. Nothing is recorded for webhooks that
+        were not asked to, so payloads are only kept when a person wants them. Needs the editor role.
+        """
+
+    @abc_1.abstractmethod
+    def GetCapturedRequest(
+        self,
+        request: webhook_service_pb2.GetCapturedRequestRequest,
+        context: _ServicerContext,
+    ) -> typing.Union[webhook_service_pb2.GetCapturedRequestResponse, abc.Awaitable[webhook_service_pb2.GetCapturedRequestResponse]]:
+        """GetCapturedRequest returns the capture's state: still waiting, or the captured request."""
 
 def add_WebhookServiceServicer_to_server(servicer: WebhookServiceServicer, server: typing.Union[grpc.Server, aio.Server]) -> None: ...
