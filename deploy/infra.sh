@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The single entry point for Scenarist's local infrastructure (loopback only).
 #
-#   infra.sh up     [kafka|postgres|redis|all]...   start (reuse what already runs), wait ready;
-#                                                   'up kafka' also creates the topics of scenarist_bus.topics
-#   infra.sh down   [kafka|postgres|redis|all]...   stop; leaves no process behind
+#   infra.sh up     [kafka|postgres|redis|mysql|all]...   start (reuse what already runs), wait
+#                                                   ready; 'up kafka' also creates the topics of
+#                                                   scenarist_bus.topics; mysql is opt-in (not in all)
+#   infra.sh down   [kafka|postgres|redis|mysql|all]...   stop; leaves no process behind
 #   infra.sh status                                 one line per service; exit 1 if any is down
 #   infra.sh env                                    export lines for the services' clients:
 #                                                   eval "$(deploy/infra.sh env)"
@@ -16,6 +17,8 @@ export LOG_TAG=infra
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 ALL=(postgres redis kafka)
+# Opt-in services: started only when named (the MySQL app's tests), never by 'all'.
+OPTIONAL=(mysql)
 
 services() {
   local -a out=()
@@ -26,8 +29,8 @@ services() {
   for s in "$@"; do
     case "${s}" in
     all) out+=("${ALL[@]}") ;;
-    kafka | postgres | redis) out+=("${s}") ;;
-    *) die "unknown service '${s}' (kafka, postgres, redis or all)" ;;
+    kafka | postgres | redis | mysql) out+=("${s}") ;;
+    *) die "unknown service '${s}' (kafka, postgres, redis, mysql or all)" ;;
     esac
   done
   printf '%s\n' "${out[@]}" | awk '!seen[$0]++'
@@ -68,6 +71,10 @@ cmd_status() {
   for s in "${ALL[@]}"; do
     "$(script "${s}")" status || rc=1
   done
+  # Opt-in services are reported, but one that is down is not a failure.
+  for s in "${OPTIONAL[@]}"; do
+    "$(script "${s}")" status || true
+  done
   return "${rc}"
 }
 
@@ -85,7 +92,7 @@ down) cmd_down "$@" ;;
 status) cmd_status ;;
 env) cmd_env ;;
 *)
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
   ;;
 esac

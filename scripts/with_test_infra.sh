@@ -9,7 +9,9 @@ export SCENARIST_PG_PORT="${SCENARIST_TEST_PG_PORT:-25432}"
 export SCENARIST_KAFKA_PORT="${SCENARIST_TEST_KAFKA_PORT:-29092}"
 export SCENARIST_KAFKA_CONTROLLER_PORT="${SCENARIST_TEST_KAFKA_CONTROLLER_PORT:-29093}"
 export SCENARIST_REDIS_PORT="${SCENARIST_TEST_REDIS_PORT:-26379}"
-trap 'deploy/infra.sh down all >&2 || true' EXIT
+# MariaDB is opt-in: tests/integration/apps/test_mysql.py starts it; 'down' also stops it here.
+export SCENARIST_MYSQL_PORT="${SCENARIST_TEST_MYSQL_PORT:-23306}"
+trap 'deploy/infra.sh down all mysql >&2 || true' EXIT
 deploy/infra.sh up all >&2
 eval "$(deploy/infra.sh env)"
 export SCENARIST_POSTGRES_DSN SCENARIST_KAFKA_BOOTSTRAP SCENARIST_REDIS_URL

@@ -101,13 +101,14 @@ async function connections(page) {
   await panel.getByRole("button", { name: "Add connection" }).click();
   const dialog = page.getByRole("dialog", { name: "Add a GitHub connection" });
   await dialog.getByLabel("Connection name").fill("Acme GitHub");
-  const token = dialog.getByLabel("Token");
+  const token = dialog.getByLabel("Token", { exact: true });
   check((await token.getAttribute("type")) === "password", "the token is typed into a password input");
   await token.fill(SECRET);
   await dialog.getByRole("button", { name: "Save connection" }).click();
   await dialog.waitFor({ state: "detached" });
-  const picker = panel.getByLabel("Connection", { exact: true });
-  check((await picker.locator("option:checked").innerText()) === "Acme GitHub", "the new connection is picked");
+  const picker = panel.locator(".connection-picker select");
+  const picked = await picker.evaluate((select) => select.selectedOptions[0]?.textContent);
+  check(picked === "Acme GitHub", `the new connection is picked (${picked})`);
   await panel.locator(".connection-info", { hasText: "stored secrets: token" }).waitFor();
   await panel.getByRole("button", { name: "Test connection" }).click();
   await panel.locator(".connection-verdict", { hasText: "Connection works" }).waitFor();

@@ -149,7 +149,8 @@ async def test_refused_recipients(runtime: ConnectorRuntime) -> None:
         [out] = await runtime.execute("email:SendEmail", some, conn)
         assert "ada@example.com" in sink.received[0].rcpt_to
         assert "nobody@refused.example" not in sink.received[0].rcpt_to
-        assert out["messageId"]
+        assert out["refused"] == ["nobody@refused.example"]
+        assert "nobody@refused.example" not in out["recipients"]
         everyone = {"from": USER, "to": "nobody@refused.example", "text": "x"}
         with pytest.raises(errors.InvalidInputError):
             await runtime.execute("email:SendEmail", everyone, conn)

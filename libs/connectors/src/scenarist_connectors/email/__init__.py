@@ -88,18 +88,21 @@ _ATTACHMENT = (
     ],
     outputs=[
         FieldSpec("messageId", FieldType.TEXT, "Message-ID", required=True),
-        FieldSpec("recipients", FieldType.ARRAY, "Recipients"),
+        FieldSpec("recipients", FieldType.ARRAY, "Accepted recipients"),
+        FieldSpec("refused", FieldType.ARRAY, "Refused recipients"),
         FieldSpec("response", FieldType.TEXT, "Server response"),
     ],
 )
 async def send_email(ctx: ActionContext, inputs: dict[str, Any]) -> list[dict[str, Any]]:
     outgoing = build_message(inputs, ctx.run.idempotency_key, time.time())
-    reply = await send(ctx, outgoing)
-    ctx.logger.info("email sent", recipients=len(outgoing.recipients))
+    reply, refused = await send(ctx, outgoing)
+    accepted = [address for address in outgoing.recipients if address not in refused]
+    ctx.logger.info("email sent", recipients=len(accepted), refused=len(refused))
     return [
         {
             "messageId": outgoing.message_id,
-            "recipients": list(outgoing.recipients),
+            "recipients": accepted,
+            "refused": refused,
             "response": reply,
         }
     ]

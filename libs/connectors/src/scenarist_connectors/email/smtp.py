@@ -75,8 +75,9 @@ def _client(ctx: ActionContext, host: str, tls: str, sock: socket.socket) -> Any
     )
 
 
-async def send(ctx: ActionContext, outgoing: Outgoing) -> str:
-    """Deliver the message; returns the server's final reply. Typed errors on failure."""
+async def send(ctx: ActionContext, outgoing: Outgoing) -> tuple[str, list[str]]:
+    """Deliver the message: the server's final reply and the recipients it refused (when it
+    accepted others; refusing all is an InvalidInputError). Typed errors on failure."""
     host, tls, port = _settings(ctx)
     addresses = await ctx.http.guard.resolve(host, port)
     sock = await _socket(addresses, port)
@@ -92,7 +93,7 @@ async def send(ctx: ActionContext, outgoing: Outgoing) -> str:
         sock.close()
     if refused:
         ctx.logger.warning("SMTP: some recipients were refused", refused=sorted(refused))
-    return str(reply)
+    return str(reply), sorted(refused)
 
 
 def _typed(exc: aiosmtplib.SMTPException) -> errors.ConnectorError:

@@ -96,14 +96,21 @@ async function poll(runId: string, first: RunResult, onUpdate: (result: RunResul
   return last;
 }
 
-export async function followRun(runId: string, onUpdate: (result: RunResult) => void, cancelled: () => boolean): Promise<RunResult> {
+/** `started`: the caller just started the run, so it follows the stream even if the run already
+ * ended (the stream then answers at once with the final event). */
+export async function followRun(
+  runId: string,
+  onUpdate: (result: RunResult) => void,
+  cancelled: () => boolean,
+  started = false,
+): Promise<RunResult> {
   let last = await firstLook(runId);
   onUpdate(last);
   const track = (result: RunResult) => {
     last = result;
     onUpdate(result);
   };
-  if (!FINAL_STATUSES.has(last.run.status)) await streamRun(runId, track, cancelled);
+  if (started || !FINAL_STATUSES.has(last.run.status)) await streamRun(runId, track, cancelled);
   // After the stream (ended or dropped): poll until the run is final and its steps settled.
   return poll(runId, last, track, cancelled);
 }

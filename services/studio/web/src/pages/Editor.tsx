@@ -174,7 +174,7 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
     setTab("run");
     try {
       const run = await api<{ id: string }>("POST", `/scenarios/${scenario.id}/runs`, { input });
-      await followRun(run.id, setResult, () => false);
+      await followRun(run.id, setResult, () => false, true);
     } catch (e) {
       setMessage(errorText(e));
     } finally {
@@ -213,7 +213,9 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
     <MappingContext.Provider value={mappingTarget}>
       <div className="editor">
         <header className="toolbar" aria-label="Scenario toolbar">
-          <h1 className="scenario-name">{graph.name}</h1>
+          <h1 className="scenario-name" title={graph.name}>
+            {graph.name}
+          </h1>
           <span className="muted">v{scenario.version}{history.dirty ? " · unsaved changes" : ""}</span>
           {!readOnly && (
             <>
@@ -255,7 +257,7 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
           <a href={`#/scenarios/${scenario.id}/history`}>History</a>
           <a href={`#/scenarios/${scenario.id}/versions`}>Versions</a>
           <a href={`/api/scenarios/${scenario.id}/export`} download>
-            Export JSON
+            Export
           </a>
         </header>
         {message && (
