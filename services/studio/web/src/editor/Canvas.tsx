@@ -135,7 +135,10 @@ export function Canvas(props: Props) {
   const [nodes, setNodes] = useState<ModuleNode[]>(wanted);
   const flow = useRef<ReactFlowInstance<ModuleNode, LinkEdge> | null>(null);
   useEffect(() => {
-    if (props.fitSignal) window.requestAnimationFrame(() => void flow.current?.fitView({ maxZoom: 1.1 }));
+    if (!props.fitSignal) return;
+    // After the next paint, so a module added just now has been measured and is included.
+    const timer = window.setTimeout(() => void flow.current?.fitView({ maxZoom: 1.1, duration: 0 }), 60);
+    return () => window.clearTimeout(timer);
   }, [props.fitSignal]);
   useEffect(() => {
     // Keep what the library measured; take everything else from the graph.

@@ -114,6 +114,7 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
     commit({ ...graph, nodes: [...graph.nodes, created], edges });
     setSelected(id);
     setDialog(null);
+    setFitSignal((n) => n + 1); // keep the new module in view
   };
 
   const addErrorHandler = (from: GraphNode, directive: string) => {
