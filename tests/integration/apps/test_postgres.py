@@ -1,13 +1,9 @@
-"""postgres:* against the real Postgres of deploy/infra.sh, in a throwaway schema."""
+"""postgres:* against the real Postgres of tests/conftest.py, in a throwaway schema."""
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,30 +15,10 @@ from scenarist_connectors.postgres import connector as postgres_app
 
 pytestmark = pytest.mark.integration
 
-INFRA = Path(__file__).resolve().parents[3] / "deploy" / "infra.sh"
-
-
-def _dsn() -> str:
-    if dsn := os.environ.get("SCENARIST_POSTGRES_DSN"):
-        return dsn
-    up = subprocess.run(
-        [str(INFRA), "up", "postgres"], capture_output=True, text=True, timeout=300, check=False
-    )
-    if up.returncode != 0:
-        pytest.fail(f"infra.sh up postgres failed: {up.stderr[-2000:]}")
-    env = subprocess.run(
-        [str(INFRA), "env"], capture_output=True, text=True, timeout=60, check=False
-    )
-    for line in env.stdout.splitlines():
-        words = shlex.split(line)
-        if len(words) == 2 and words[1].startswith("SCENARIST_POSTGRES_DSN="):
-            return words[1].split("=", 1)[1]
-    pytest.fail(f"infra.sh env printed no SCENARIST_POSTGRES_DSN: {env.stdout!r}")
-
 
 @pytest.fixture
-async def schema() -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    dsn = _dsn()
+async def schema(postgres_server_dsn: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    dsn = postgres_server_dsn
     name = f"t{uuid.uuid4().hex[:12]}_userdb"
     admin = await asyncpg.connect(dsn)
     try:

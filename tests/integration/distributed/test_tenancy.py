@@ -130,6 +130,15 @@ def _refused_calls(api: Api, ids: dict[str, str], acme: Tenant, md: Any) -> dict
         "StreamRunEvents": lambda: _drain(
             r.StreamRunEvents(run.StreamRunEventsRequest(run_id=rid), metadata=md)
         ),
+        "ListIncompleteExecutions": lambda: r.ListIncompleteExecutions(
+            run.ListIncompleteExecutionsRequest(scenario_id=sid), metadata=md
+        ),
+        "RetryIncompleteExecution": lambda: r.RetryIncompleteExecution(
+            run.RetryIncompleteExecutionRequest(incomplete_execution_id=f"{rid}/t1"), metadata=md
+        ),
+        "ResolveIncompleteExecution": lambda: r.ResolveIncompleteExecution(
+            run.ResolveIncompleteExecutionRequest(incomplete_execution_id=f"{rid}/t1"), metadata=md
+        ),
         "CreateOrganization": lambda: o.CreateOrganization(
             org.CreateOrganizationRequest(name="mine now"), metadata=md
         ),
@@ -152,6 +161,15 @@ def _refused_calls(api: Api, ids: dict[str, str], acme: Tenant, md: Any) -> dict
         ),
         "AttachWebhook": lambda: w.AttachWebhook(
             wh.AttachWebhookRequest(webhook_id=hid, scenario_id=sid), metadata=md
+        ),
+        "UpdateWebhook": lambda: w.UpdateWebhook(
+            wh.UpdateWebhookRequest(webhook_id=hid, name="mine now"), metadata=md
+        ),
+        "StartDataStructureCapture": lambda: w.StartDataStructureCapture(
+            wh.StartDataStructureCaptureRequest(webhook_id=hid), metadata=md
+        ),
+        "GetCapturedRequest": lambda: w.GetCapturedRequest(
+            wh.GetCapturedRequestRequest(webhook_id=hid), metadata=md
         ),
         "ExecuteModule": lambda: x.ExecuteModule(
             ctr.ExecuteModuleRequest(

@@ -1,22 +1,15 @@
 """The log service hosted in-process (standalone mode, LocalBus) on a real Postgres.
 
-Postgres comes from SCENARIST_POSTGRES_DSN or `deploy/infra.sh up postgres`; this session gets a
-fresh database of its own (dropped at the end), so concurrent sessions on the same server never
-see each other's rows. The orchestrator is not hosted, so tests put an authenticator built on an
+Postgres comes from the root conftest (tests/conftest.py); this session gets a fresh database of
+its own (dropped at the end), so concurrent sessions on the same server never see each other's
+rows. The orchestrator is not hosted, so tests put an authenticator built on an
 in-memory IdentityStore into `shared`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shlex
-import subprocess
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
-import asyncpg  # type: ignore[import-untyped]
 import grpc
 import pytest
 from log_stack import LogStack
@@ -26,45 +19,12 @@ from scenarist_runtime.host import start_host
 from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_runtime.settings import ServiceSettings
 from scenarist_storage.memory import MemoryIdentityStore
-
-INFRA = Path(__file__).resolve().parents[3] / "deploy" / "infra.sh"
-
-
-def _server_dsn() -> str:
-    if dsn := os.environ.get("SCENARIST_POSTGRES_DSN"):
-        return dsn
-    up = subprocess.run(
-        [str(INFRA), "up", "postgres"], capture_output=True, text=True, timeout=300, check=False
-    )
-    if up.returncode != 0:
-        pytest.fail(f"infra.sh up postgres failed: {up.stderr[-2000:]}")
-    env = subprocess.run(
-        [str(INFRA), "env"], capture_output=True, text=True, timeout=60, check=False
-    )
-    for line in env.stdout.splitlines():
-        words = shlex.split(line)
-        if len(words) == 2 and words[1].startswith("SCENARIST_POSTGRES_DSN="):
-            return words[1].split("=", 1)[1]
-    pytest.fail(f"infra.sh env printed no SCENARIST_POSTGRES_DSN: {env.stdout!r}")
-
-
-async def _admin(dsn: str, statement: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
+from support.infra import FreshDatabase
 
 
 @pytest.fixture(scope="session")
-def database_dsn() -> Iterator[str]:
-    server = _server_dsn()
-    name = f"scn_log_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server, f"CREATE DATABASE {name}"))
-    try:
-        yield server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        asyncio.run(_admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+def database_dsn(fresh_database: FreshDatabase) -> str:
+    return fresh_database("log")
 
 
 @pytest.fixture

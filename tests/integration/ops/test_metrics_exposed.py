@@ -86,7 +86,7 @@ def _key() -> str:
 
 @pytest.fixture
 async def hosted(
-    ops_database_dsn: str, ops_redis_url: str, monkeypatch: pytest.MonkeyPatch
+    ops_database_dsn: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Hosted]:
     monkeypatch.setenv("SCENARIST_SECRETS_KEY", _key())
     monkeypatch.setenv("SCENARIST_WEBHOOK_SECRET_KEY", _key())
@@ -97,7 +97,7 @@ async def hosted(
         http_port=0,
         grpc_port=0,
         postgres_dsn=SecretStr(ops_database_dsn),
-        redis_url=SecretStr(ops_redis_url),
+        redis_url=SecretStr(redis_url),
         drain_timeout_seconds=5.0,
     )
     lifecycle = Lifecycle(settings)

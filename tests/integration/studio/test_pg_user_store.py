@@ -1,15 +1,11 @@
-"""The Postgres user store against a real server (deploy/infra.sh up postgres), in a schema of
-its own migrated from the bundled `studio` migrations, dropped at the end."""
+"""The Postgres user store against a real server (`postgres_server_dsn` in tests/conftest.py), in a
+schema of its own migrated from the bundled `studio` migrations, dropped at the end."""
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from scenarist_storage.models import Role
@@ -19,30 +15,10 @@ from scenarist_studio.users import ApiTokenRecord, EmailTakenError, SessionRecor
 
 pytestmark = pytest.mark.integration
 
-INFRA = Path(__file__).resolve().parents[3] / "deploy" / "infra.sh"
-
-
-def _dsn() -> str:
-    if dsn := os.environ.get("SCENARIST_POSTGRES_DSN"):
-        return dsn
-    up = subprocess.run(
-        [str(INFRA), "up", "postgres"], capture_output=True, text=True, timeout=300, check=False
-    )
-    if up.returncode != 0:
-        pytest.fail(f"deploy/infra.sh up postgres failed: {up.stderr[-2000:]}")
-    env = subprocess.run(
-        [str(INFRA), "env"], capture_output=True, text=True, timeout=60, check=False
-    )
-    for line in env.stdout.splitlines():
-        words = shlex.split(line)
-        if len(words) == 2 and words[1].startswith("SCENARIST_POSTGRES_DSN="):
-            return words[1].split("=", 1)[1]
-    pytest.fail("deploy/infra.sh env printed no SCENARIST_POSTGRES_DSN")
-
 
 @pytest.fixture
-async def store() -> AsyncIterator[PgUserStore]:
-    pool: Pool = await create_pool(_dsn(), min_size=1, max_size=2)
+async def store(postgres_server_dsn: str) -> AsyncIterator[PgUserStore]:
+    pool: Pool = await create_pool(postgres_server_dsn, min_size=1, max_size=2)
     schema = f"t{uuid.uuid4().hex[:10]}_studio"
     try:
         await migrate(pool, schema, bundled_migrations("studio"))

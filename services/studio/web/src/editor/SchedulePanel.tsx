@@ -249,6 +249,7 @@ function ScheduleForm({ initial, editing, onSubmit, onCancel }: { initial: Draft
 export function SchedulePanel({ scenarioId, readOnly, onClose }: Props) {
   const [schedules, setSchedules] = useState<ScheduleView[] | null>(null);
   const [editing, setEditing] = useState<ScheduleView | null>(null);
+  const [formKey, setFormKey] = useState(0); // a fresh, empty form after each save
   const [error, setError] = useState<string | null>(null);
   const load = () =>
     api<{ schedules: ScheduleView[] }>("GET", `/scenarios/${scenarioId}/schedules`)
@@ -273,7 +274,10 @@ export function SchedulePanel({ scenarioId, readOnly, onClose }: Props) {
     const ok = await act(() =>
       editing ? api("PUT", `/schedules/${editing.id}`, body(draft)) : api("POST", `/scenarios/${scenarioId}/schedules`, body(draft)),
     );
-    if (ok) setEditing(null);
+    if (ok) {
+      setEditing(null);
+      setFormKey((n) => n + 1);
+    }
   };
 
   return (
@@ -315,7 +319,7 @@ export function SchedulePanel({ scenarioId, readOnly, onClose }: Props) {
       </ul>
       {!readOnly && (
         <ScheduleForm
-          key={editing?.id ?? "new"}
+          key={editing?.id ?? `new-${formKey}`}
           initial={editing ? draftOf(editing) : emptyDraft()}
           editing={editing !== null}
           onSubmit={(d) => void submit(d)}
