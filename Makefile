@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 export UV_LINK_MODE := copy
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help install studio-web run test test-unit lint proto bench up down clean schema helm-test
+.PHONY: help install studio-web run test test-unit lint proto bench bench-peers up down clean schema helm-test
 
 help:
 	@echo "make install   create .venv with every workspace package (uv, system Python 3.11)"
@@ -45,8 +45,8 @@ run: install
 	@eval "$$(deploy/infra.sh env)"; exec $(VENV)/bin/scenarist standalone
 
 lint: install
-	$(VENV)/bin/ruff check libs services tests scripts
-	$(VENV)/bin/ruff format --check libs services tests scripts
+	$(VENV)/bin/ruff check libs services tests scripts bench
+	$(VENV)/bin/ruff format --check libs services tests scripts bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -76,8 +76,11 @@ down:
 	-deploy/services.sh down
 	deploy/infra.sh down all
 
-bench:
-	@echo "make bench: not built yet (see the bench issue)"; exit 2
+bench: install
+	bench/bench.sh
+
+bench-peers: install
+	bench/peers.sh
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from scenarist_engine.completion import scenario_retry_plan
 from scenarist_engine.machine.plan import Plan
-from scenarist_engine.machine.state import ErrorInfo, Operation, RunState
+from scenarist_engine.machine.state import ErrorInfo, IncompleteExecution, Operation, RunState
 
 
 def _error(error: ErrorInfo | None) -> dict[str, Any] | None:
@@ -27,6 +28,23 @@ def _operation(entry: Operation, confidential: bool) -> dict[str, Any]:
         data["input"] = entry.inputs
         data["output"] = entry.output
     return data
+
+
+def _incomplete(plan: Plan, item: IncompleteExecution) -> dict[str, Any]:
+    retries = scenario_retry_plan(plan.scenario, item)
+    return {
+        "id": item.id,
+        "module_id": item.module_id,
+        "error": _error(item.error),
+        "attempts": item.attempts,
+        "retry_count": item.retry_count,
+        "retry_interval_minutes": item.retry_interval_minutes,
+        # What the platform would do; this process does not retry (see runner.py).
+        "planned_retries": [
+            {"attempt": attempt, "after_minutes": retries.offset_minutes(attempt)}
+            for attempt in range(1, retries.count + 1)
+        ],
+    }
 
 
 def build_run_result(plan: Plan, state: RunState) -> dict[str, Any]:
@@ -61,15 +79,5 @@ def build_run_result(plan: Plan, state: RunState) -> dict[str, Any]:
         "error": _error(state.error),
         "response": state.response,
         "modules": list(modules.values()),
-        "incomplete": [
-            {
-                "id": item.id,
-                "module_id": item.module_id,
-                "error": _error(item.error),
-                "attempts": item.attempts,
-                "retry_count": item.retry_count,
-                "retry_interval_minutes": item.retry_interval_minutes,
-            }
-            for item in state.incomplete
-        ],
+        "incomplete": [_incomplete(plan, item) for item in state.incomplete],
     }

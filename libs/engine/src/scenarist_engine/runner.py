@@ -2,6 +2,13 @@
 
 The CLI and standalone mode use it; the distributed runtime replaces the loop with Kafka and
 executors but keeps the same machine, so a scenario behaves the same everywhere.
+
+Automatic completion of incomplete executions (Break with "automatically complete execution",
+or stored ConnectionError/RateLimitError failures) is not done here: it runs minutes to days
+after the run, so it needs the platform, where the orchestrator's automatic-completion loop keeps
+the schedule in Postgres. A run of this runner ends with its bundles parked in
+`RunState.incomplete`, and its result lists each one's planned retries (`planned_retries`,
+scenarist_engine.completion) so `scenarist run` shows what the platform would do.
 """
 
 from __future__ import annotations

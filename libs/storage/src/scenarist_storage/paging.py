@@ -8,13 +8,16 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import orjson
 
 from scenarist_storage.errors import InvalidPageTokenError
+from scenarist_storage.models import Page
 
 MAX_PAGE_SIZE = 1000
+T = TypeVar("T")
 
 
 def check_page_size(page_size: int) -> int:
@@ -51,3 +54,16 @@ def token_int(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidPageTokenError("malformed page token")
     return value
+
+
+def seq_before(kind: str, page_token: str | None) -> int | None:
+    """For listings newest first by an insertion sequence (`seq`): the seq the page continues
+    below, or None for the first page."""
+    return token_int(decode_token(kind, page_token, 1)[0]) if page_token else None
+
+
+def seq_page(kind: str, rows: Sequence[tuple[int, T]], page_size: int) -> Page[T]:
+    """The page of (seq, item) rows fetched newest first with one row beyond `page_size`: that
+    extra row only tells that another page follows, continuing below the page's last seq."""
+    token = encode_token(kind, [rows[page_size - 1][0]]) if len(rows) > page_size else None
+    return Page([item for _, item in rows[:page_size]], token)

@@ -19,19 +19,12 @@ from scenarist.connector.v1 import connection_service_pb2 as pb
 from scenarist.connector.v1 import connection_service_pb2_grpc as pb_grpc
 from scenarist.connector.v1.connection_pb2 import ConnectionType
 from scenarist_runtime.auth import current_principal, require_role
+from scenarist_runtime.rpc import Context, abort_invalid, not_found, page_size, parse_id, timestamp
 from scenarist_storage.gateway_models import ConnectionRecord, NewConnection
 from scenarist_storage.models import Role
 from scenarist_storage.ports import ConnectionStore
 
-from scenarist_connector_gateway.rpc import (
-    Context,
-    abort_invalid,
-    not_found,
-    page_size,
-    parse_id,
-    store_errors,
-    timestamp,
-)
+from scenarist_connector_gateway.rpc import store_errors
 from scenarist_connector_gateway.secrets import Keyring, SecretUnavailableError, connection_aad
 
 log = logging.getLogger(__name__)

@@ -11,11 +11,11 @@ from typing import TypeVar
 import grpc
 from scenarist.connector.v1 import connector_service_pb2 as pb
 from scenarist.connector.v1 import connector_service_pb2_grpc as pb_grpc
+from scenarist_runtime.rpc import Context, abort, abort_invalid, not_found, page_size
 from scenarist_storage.errors import InvalidPageTokenError
 from scenarist_storage.paging import decode_token, encode_token, token_int
 
 from scenarist_connector_gateway.catalogue import Catalogue
-from scenarist_connector_gateway.rpc import Context, abort, abort_invalid, not_found, page_size
 
 T = TypeVar("T")
 PAGE = (100, 500)

@@ -14,20 +14,14 @@ from scenarist.connector.v1 import data_store_service_pb2 as pb
 from scenarist.connector.v1 import data_store_service_pb2_grpc as pb_grpc
 from scenarist_engine.errors import ExpressionError
 from scenarist_runtime.auth import current_principal, require_role
+from scenarist_runtime.rpc import Context, abort_invalid, page_size, parse_id, timestamp
 from scenarist_storage.errors import ConflictError, NotFoundError
 from scenarist_storage.gateway_models import DataRecord, DataStoreInfo, JsonObject, RecordChange
 from scenarist_storage.models import Role
 from scenarist_storage.ports import DataStoreStore
 
 from scenarist_connector_gateway.record_filter import Search, parse_search
-from scenarist_connector_gateway.rpc import (
-    Context,
-    abort_invalid,
-    page_size,
-    parse_id,
-    store_errors,
-    timestamp,
-)
+from scenarist_connector_gateway.rpc import store_errors
 from scenarist_connector_gateway.settings import GatewaySettings
 from scenarist_connector_gateway.structure import (
     FieldSpec,

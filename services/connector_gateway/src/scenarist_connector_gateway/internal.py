@@ -21,9 +21,9 @@ from scenarist.connector.v1 import connector_service_pb2 as pb
 from scenarist.connector.v1 import connector_service_pb2_grpc as pb_grpc
 from scenarist_runtime.auth import bearer_token
 from scenarist_runtime.host import grpc_server
+from scenarist_runtime.rpc import Context, abort
 
 from scenarist_connector_gateway.execution import CallRefusedError, ModuleRunner
-from scenarist_connector_gateway.rpc import Context, abort
 
 log = logging.getLogger(__name__)
 

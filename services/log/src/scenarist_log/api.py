@@ -9,11 +9,7 @@ from datetime import UTC
 from scenarist.log.v1 import log_service_pb2 as pb
 from scenarist.log.v1 import log_service_pb2_grpc as pb_grpc
 from scenarist_runtime.auth import current_principal, require_role
-from scenarist_storage.models import Role
-from scenarist_storage.ports import LogStore
-
-from scenarist_log.convert import step_message, summary_message
-from scenarist_log.rpc import (
+from scenarist_runtime.rpc import (
     Context,
     abort_invalid,
     not_found,
@@ -22,6 +18,10 @@ from scenarist_log.rpc import (
     parse_id,
     store_errors,
 )
+from scenarist_storage.models import Role
+from scenarist_storage.ports import LogStore
+
+from scenarist_log.convert import step_message, summary_message
 
 STEPS_PAGE = (100, 1000)  # (default, maximum) from log_service.proto
 RUNS_PAGE = (50, 500)

@@ -20,9 +20,8 @@ from scenarist.run.v1.run_pb2 import RunStatus
 from scenarist_bus import envelope
 from scenarist_bus.envelope import DecodeError
 from scenarist_bus.port import Record
+from scenarist_runtime.rpc import timestamp
 from scenarist_storage.models import RunSummary, StepRecord
-
-from scenarist_log.rpc import timestamp
 
 _STATUS_PREFIX = "RUN_STATUS_"
 _FINAL_EVENTS = frozenset(

@@ -6,7 +6,11 @@ services and launcher in the same process travels through `host.shared`:
 
 - `"authenticator"`: the token authenticator the host's AuthInterceptor uses;
 - `"bootstrap_admin"`: `async (mint: bool = False) -> (org_id, owner token | None)`, i.e.
-  `bootstrap.ensure_bootstrap_admin` bound to this identity store (see there).
+  `bootstrap.ensure_bootstrap_admin` bound to this identity store (see there);
+- `"automatic_completion"`: the automatic-completion loop (completion.py), for tests.
+
+A `"completion_clock"` put in `shared` before start (`() -> aware datetime`) replaces the wall
+clock of automatic completion, so tests move time instead of waiting minutes.
 
 With `SCENARIST_BOOTSTRAP_FILE` set (`make up`), a process that finds no such file mints an owner
 token and writes it there (see `bootstrap.write_bootstrap_file`).
@@ -17,6 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 from scenarist.identity.v1 import organization_service_pb2_grpc, token_service_pb2_grpc
@@ -24,7 +29,9 @@ from scenarist.run.v1 import run_service_pb2_grpc
 from scenarist.scenario.v1 import scenario_service_pb2_grpc
 from scenarist_runtime.host import ServiceHost
 from scenarist_runtime.settings import ServiceSettings, load_settings
+from scenarist_bus.port import Producer
 from scenarist_storage.pg import PgIdentityStore, PgRunStore, PgScenarioStore
+from scenarist_storage.pg.completion import PgIncompleteRetryStore
 from scenarist_storage.pg.incomplete import PgIncompleteStore
 from scenarist_storage.pg.parked import PgParkedRunStore
 
@@ -35,10 +42,12 @@ from scenarist_orchestrator.api.tokens import TokenServicer
 from scenarist_orchestrator.app_modules import app_kinds
 from scenarist_orchestrator.authenticator import CachingAuthenticator
 from scenarist_orchestrator.bootstrap import ensure_bootstrap_admin, write_bootstrap_file
+from scenarist_orchestrator.completion import AutomaticCompletion, CompletionSettings, utc_now
 from scenarist_orchestrator.loop import OrchestratorLoop
 from scenarist_orchestrator.parking import DEFAULT_QUEUE_LIMIT, Parking
 from scenarist_orchestrator.plans import PlanCache
 from scenarist_orchestrator.processor import RunProcessor
+from scenarist_orchestrator.retrying import IncompleteRetry, publish_run_request
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +60,8 @@ class OrchestratorSettings(ServiceSettings):
     # Requests an inactive scenario queues at most (Make: 667 per 10 000 credits, at most
     # 10 000); more are refused ("Queue is full").
     scenario_queue_limit: int = Field(default=DEFAULT_QUEUE_LIMIT, gt=0, le=100_000)
+    # How often automatic completion looks for due retries of incomplete executions.
+    incomplete_retry_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
 @dataclass
@@ -75,7 +86,14 @@ class OrchestratorService:
             ScenarioServicer(scenarios, parked, producer), server
         )
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunServicer(scenarios, runs, producer, incomplete=PgIncompleteStore(host.pool)), server
+            RunServicer(
+                scenarios,
+                runs,
+                producer,
+                incomplete=PgIncompleteStore(host.pool),
+                schedules=PgIncompleteRetryStore(host.pool),
+            ),
+            server,
         )
         organization_service_pb2_grpc.add_OrganizationServiceServicer_to_server(
             OrganizationServicer(identity), server
@@ -93,6 +111,32 @@ class OrchestratorService:
         processor = RunProcessor(runs, plans, parking=parking)
         loop = OrchestratorLoop(host.bus, runs, processor)
         host.lifecycle.supervise(loop.run(host.lifecycle.stopping), name="orchestrator loop")
+        _start_completion(host, settings, scenarios, runs, producer)
+
+
+def _start_completion(
+    host: ServiceHost,
+    settings: OrchestratorSettings,
+    scenarios: PgScenarioStore,
+    runs: PgRunStore,
+    producer: Producer,
+) -> None:
+    schedules = PgIncompleteRetryStore(host.pool)
+    request = functools.partial(publish_run_request, producer, source="orchestrator-completion")
+    retry = IncompleteRetry(runs, PgIncompleteStore(host.pool), request, schedules)
+    clock: Any = host.shared.get("completion_clock", utc_now)
+    completion = AutomaticCompletion(
+        scenarios,
+        runs,
+        schedules,
+        retry,
+        clock=clock,
+        settings=CompletionSettings(poll_seconds=settings.incomplete_retry_poll_seconds),
+    )
+    host.shared["automatic_completion"] = completion
+    host.lifecycle.supervise(
+        completion.run(host.lifecycle.stopping), name="automatic completion loop"
+    )
 
 
 def build() -> OrchestratorService:

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 import grpc
-from google.rpc import code_pb2, error_details_pb2, status_pb2  # type: ignore[import-untyped]
-from grpc_status import rpc_status
 from scenarist.trigger.v1 import webhook_pb2
 from scenarist.trigger.v1 import webhook_service_pb2 as pb
 from scenarist.trigger.v1 import webhook_service_pb2_grpc as pb_grpc
 from scenarist_runtime.auth import current_principal, require_role
+from scenarist_runtime.rpc import Context, abort_invalid, found, not_found, store_errors
 from scenarist_storage.errors import ConflictError, InvalidPageTokenError, NotFoundError
 from scenarist_storage.models import Role
 from scenarist_storage.ports import WebhookStore
@@ -26,7 +25,6 @@ from scenarist_trigger.options import OptionsError, from_json, from_proto
 from scenarist_trigger.scenario_check import ScenarioCheck
 from scenarist_trigger.secrets_issue import issue_auth, issue_token, open_token
 
-Context = grpc.aio.ServicerContext[Any, Any]
 MAX_NAME = 200
 MAX_PREVIOUS_TTL = timedelta(hours=24)
 _AUTH_TO_STORE = {
@@ -45,17 +43,7 @@ _AUTH_TO_PROTO = {
 
 
 async def invalid(context: Context, violations: list[tuple[str, str]]) -> NoReturn:
-    bad = error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=f, description=d)
-            for f, d in violations
-        ]
-    )
-    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message="invalid request")
-    status.details.add().Pack(bad)
-    rich = rpc_status.to_status(status)
-    await context.abort(rich.code, rich.details, rich.trailing_metadata)
-    raise AssertionError("unreachable")
+    await abort_invalid(context, "invalid request", violations)
 
 
 async def parse_id(context: Context, text: str, field: str, *, optional: bool = False) -> Any:
@@ -103,11 +91,9 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
 
     async def _get(self, context: Context, raw_id: str) -> WebhookRecord:
         webhook_id = await parse_id(context, raw_id, "webhook_id")
-        record = await self._store.get(current_principal().org_id, webhook_id)
-        if record is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "webhook not found")
-        assert record is not None
-        return record
+        return await found(
+            context, await self._store.get(current_principal().org_id, webhook_id), "webhook"
+        )
 
     async def CreateWebhook(
         self, request: pb.CreateWebhookRequest, context: Context
@@ -208,7 +194,7 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
                 auth=issued.data if issued else None,
             )
         except (NotFoundError, ConflictError):
-            await context.abort(grpc.StatusCode.NOT_FOUND, "webhook not found")
+            await not_found(context, "webhook")
         response = pb.RotateWebhookResponse(webhook=self._message(updated))
         if issued is not None and issued.secret is not None:
             response.secret.CopyFrom(issued.secret)
@@ -219,10 +205,8 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
     ) -> pb.DeleteWebhookResponse:
         principal = await require_role(context, Role.EDITOR)
         webhook_id = await parse_id(context, request.webhook_id, "webhook_id")
-        try:
+        async with store_errors(context, "webhook"):
             await self._store.delete(principal.org_id, webhook_id)
-        except NotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "webhook not found")
         return pb.DeleteWebhookResponse()
 
     async def AttachWebhook(
@@ -233,10 +217,8 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
         scenario_id = await parse_id(context, request.scenario_id, "scenario_id", optional=True)
         if scenario_id is not None:
             await self._scenarios.require(context, scenario_id)
-        try:
+        async with store_errors(context, "webhook"):
             record = await self._store.attach(principal.org_id, webhook_id, scenario_id)
-        except NotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "webhook not found")
         return pb.AttachWebhookResponse(webhook=self._message(record))
 
     async def UpdateWebhook(
@@ -255,12 +237,10 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
                 violations.extend(exc.problems)
         if violations:
             await invalid(context, violations)
-        try:
+        async with store_errors(context, "webhook"):
             record = await self._store.update(
                 principal.org_id, webhook_id, name=request.name or None, options=options
             )
-        except NotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "webhook not found")
         return pb.UpdateWebhookResponse(webhook=self._message(record))
 
     async def _gate(self, context: Context) -> CaptureGate:
@@ -275,10 +255,8 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
         principal = await require_role(context, Role.EDITOR)
         gate = await self._gate(context)
         webhook_id = await parse_id(context, request.webhook_id, "webhook_id")
-        try:
+        async with store_errors(context, "webhook"):
             record = await gate.arm(principal.org_id, webhook_id)
-        except NotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "webhook not found")
         return pb.StartDataStructureCaptureResponse(
             capture=capture_message(request.webhook_id, record)
         )

@@ -13,18 +13,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import grpc
 import orjson
 from scenarist.trigger.v1 import schedule_pb2
 from scenarist.trigger.v1 import schedule_service_pb2 as pb
 from scenarist.trigger.v1 import schedule_service_pb2_grpc as pb_grpc
 from scenarist_runtime.auth import current_principal, require_role
-from scenarist_storage.errors import InvalidPageTokenError, NotFoundError
+from scenarist_runtime.rpc import Context, found, store_errors
+from scenarist_storage.errors import InvalidPageTokenError
 from scenarist_storage.models import Role
 from scenarist_storage.ports import ScheduleStore
 from scenarist_storage.schedule_models import NewSchedule, ScheduleDefinition, ScheduleRecord
 
-from scenarist_trigger.grpc_api import Context, invalid, parse_id
+from scenarist_trigger.grpc_api import invalid, parse_id
 from scenarist_trigger.scenario_check import ScenarioCheck
 from scenarist_trigger.scheduler import Clock, calendar_for, calendar_of
 from scenarist_trigger.timing import Kind, TimingError, timing_from_json
@@ -194,11 +194,9 @@ class ScheduleServicer(pb_grpc.ScheduleServiceServicer):
 
     async def _get(self, context: Context, raw_id: str) -> ScheduleRecord:
         schedule_id = await parse_id(context, raw_id, "schedule_id")
-        record = await self._store.get(current_principal().org_id, schedule_id)
-        if record is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "schedule not found")
-        assert record is not None
-        return record
+        return await found(
+            context, await self._store.get(current_principal().org_id, schedule_id), "schedule"
+        )
 
     async def CreateSchedule(
         self, request: pb.CreateScheduleRequest, context: Context
@@ -252,10 +250,8 @@ class ScheduleServicer(pb_grpc.ScheduleServiceServicer):
         principal = await require_role(context, Role.EDITOR)
         record = await self._get(context, request.schedule_id)
         definition, due = await self._definition(context, request.definition)
-        try:
+        async with store_errors(context, "schedule"):
             updated = await self._store.redefine(principal.org_id, record.id, definition, due)
-        except NotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "schedule not found")
         return pb.UpdateScheduleResponse(schedule=schedule_message(updated))
 
     async def DeleteSchedule(
@@ -263,10 +259,8 @@ class ScheduleServicer(pb_grpc.ScheduleServiceServicer):
     ) -> pb.DeleteScheduleResponse:
         principal = await require_role(context, Role.EDITOR)
         schedule_id = await parse_id(context, request.schedule_id, "schedule_id")
-        try:
+        async with store_errors(context, "schedule"):
             await self._store.delete(principal.org_id, schedule_id)
-        except NotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "schedule not found")
         return pb.DeleteScheduleResponse()
 
     async def _pause(self, context: Context, raw_id: str, paused: bool) -> ScheduleRecord:
@@ -279,10 +273,8 @@ class ScheduleServicer(pb_grpc.ScheduleServiceServicer):
                 due = calendar_of(record).next_due(self._clock())
             except TimingError:
                 due = None
-        try:
+        async with store_errors(context, "schedule"):
             return await self._store.set_paused(principal.org_id, record.id, paused, due)
-        except NotFoundError:
-            await context.abort(grpc.StatusCode.NOT_FOUND, "schedule not found")
         raise AssertionError("unreachable")
 
     async def PauseSchedule(

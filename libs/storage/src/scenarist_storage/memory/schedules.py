@@ -5,16 +5,15 @@ when the claim block exits normally."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from scenarist_storage.errors import ConflictError, NotFoundError
+from scenarist_storage.errors import ConflictError
 from scenarist_storage.memory._clock import Clock, clone, utc_now
+from scenarist_storage.memory._seq_table import SeqTable
 from scenarist_storage.models import Page
-from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
 from scenarist_storage.schedule_models import (
     FireState,
     NewSchedule,
@@ -55,8 +54,8 @@ class _MemoryClaim:
 class MemoryScheduleStore:
     def __init__(self, clock: Clock = utc_now) -> None:
         self._clock = clock
-        self._rows: dict[uuid.UUID, tuple[int, ScheduleRecord]] = {}
-        self._seq = itertools.count(1)
+        self._table: SeqTable[ScheduleRecord] = SeqTable("schedule", "schedules")
+        self._rows = self._table.rows  # the same dict: updates write rows in place
         self._claimed: set[uuid.UUID] = set()
         self.budgets: dict[BudgetKey, tuple[datetime, int]] = {}
 
@@ -74,18 +73,11 @@ class MemoryScheduleStore:
             created_at=now,
             updated_at=now,
         )
-        self._rows[new.id] = (next(self._seq), record)
+        self._table.insert(record)
         return clone(record)
 
-    def _owned(self, org_id: uuid.UUID, schedule_id: uuid.UUID) -> tuple[int, ScheduleRecord]:
-        found = self._rows.get(schedule_id)
-        if found is None or found[1].org_id != org_id:
-            raise NotFoundError(f"schedule {schedule_id} not found")
-        return found
-
     async def get(self, org_id: uuid.UUID, schedule_id: uuid.UUID) -> ScheduleRecord | None:
-        found = self._rows.get(schedule_id)
-        return clone(found[1]) if found is not None and found[1].org_id == org_id else None
+        return self._table.get(org_id, schedule_id)
 
     async def list(
         self,
@@ -95,21 +87,7 @@ class MemoryScheduleStore:
         page_size: int = 50,
         page_token: str | None = None,
     ) -> Page[ScheduleRecord]:
-        check_page_size(page_size)
-        before = token_int(decode_token("schedules", page_token, 1)[0]) if page_token else None
-        matches = sorted(
-            (
-                (seq, rec)
-                for seq, rec in self._rows.values()
-                if rec.org_id == org_id
-                and (scenario_id is None or rec.scenario_id == scenario_id)
-                and (before is None or seq < before)
-            ),
-            key=lambda item: -item[0],
-        )
-        page = matches[:page_size]
-        token = encode_token("schedules", [page[-1][0]]) if len(matches) > page_size else None
-        return Page([clone(rec) for _, rec in page], token)
+        return self._table.page(org_id, scenario_id, page_size, page_token)
 
     def _replace(self, seq: int, record: ScheduleRecord, **changes: object) -> ScheduleRecord:
         updated = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
@@ -123,7 +101,7 @@ class MemoryScheduleStore:
         definition: ScheduleDefinition,
         next_due_at: datetime | None,
     ) -> ScheduleRecord:
-        seq, record = self._owned(org_id, schedule_id)
+        seq, record = self._table.owned(org_id, schedule_id)
         state = dataclasses.replace(
             record.state, next_due_at=next_due_at, attempt_at=next_due_at, last_error=""
         )
@@ -138,12 +116,12 @@ class MemoryScheduleStore:
         paused: bool,
         next_due_at: datetime | None,
     ) -> ScheduleRecord:
-        seq, record = self._owned(org_id, schedule_id)
+        seq, record = self._table.owned(org_id, schedule_id)
         state = dataclasses.replace(record.state, next_due_at=next_due_at, attempt_at=next_due_at)
         return self._replace(seq, record, paused=paused, state=state, updated_at=self._clock())
 
     async def delete(self, org_id: uuid.UUID, schedule_id: uuid.UUID) -> None:
-        self._owned(org_id, schedule_id)
+        self._table.owned(org_id, schedule_id)
         del self._rows[schedule_id]
 
     def _claimable(self, record: ScheduleRecord, now: datetime, pending_before: datetime) -> bool:

@@ -4,22 +4,21 @@ newest-first keyset paging)."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import uuid
 
-from scenarist_storage.errors import ConflictError, NotFoundError
+from scenarist_storage.errors import ConflictError
 from scenarist_storage.memory._clock import Clock, clone, utc_now
+from scenarist_storage.memory._seq_table import SeqTable
 from scenarist_storage.models import JsonObject, Page
-from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
 from scenarist_storage.webhook_models import NewWebhook, WebhookAuthData, WebhookRecord
 
 
 class MemoryWebhookStore:
     def __init__(self, clock: Clock = utc_now) -> None:
         self._clock = clock
-        self._rows: dict[uuid.UUID, tuple[int, WebhookRecord]] = {}
+        self._table: SeqTable[WebhookRecord] = SeqTable("webhook", "webhooks")
+        self._rows = self._table.rows  # the same dict: updates write rows in place
         self._by_token: dict[bytes, uuid.UUID] = {}
-        self._seq = itertools.count(1)
 
     async def create(self, new: NewWebhook) -> WebhookRecord:
         if new.id in self._rows or new.token_hash in self._by_token:
@@ -36,19 +35,12 @@ class MemoryWebhookStore:
             created_at=self._clock(),
             rotated_at=None,
         )
-        self._rows[new.id] = (next(self._seq), record)
+        self._table.insert(record)
         self._by_token[new.token_hash] = new.id
         return clone(record)
 
-    def _owned(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> tuple[int, WebhookRecord]:
-        found = self._rows.get(webhook_id)
-        if found is None or found[1].org_id != org_id:
-            raise NotFoundError(f"webhook {webhook_id} not found")
-        return found
-
     async def get(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> WebhookRecord | None:
-        found = self._rows.get(webhook_id)
-        return clone(found[1]) if found is not None and found[1].org_id == org_id else None
+        return self._table.get(org_id, webhook_id)
 
     async def find_by_token_hash(self, token_hash: bytes) -> WebhookRecord | None:
         webhook_id = self._by_token.get(token_hash)
@@ -62,21 +54,7 @@ class MemoryWebhookStore:
         page_size: int = 50,
         page_token: str | None = None,
     ) -> Page[WebhookRecord]:
-        check_page_size(page_size)
-        before = token_int(decode_token("webhooks", page_token, 1)[0]) if page_token else None
-        matches = sorted(
-            (
-                (seq, rec)
-                for seq, rec in self._rows.values()
-                if rec.org_id == org_id
-                and (scenario_id is None or rec.scenario_id == scenario_id)
-                and (before is None or seq < before)
-            ),
-            key=lambda item: -item[0],
-        )
-        page = matches[:page_size]
-        token = encode_token("webhooks", [page[-1][0]]) if len(matches) > page_size else None
-        return Page([clone(rec) for _, rec in page], token)
+        return self._table.page(org_id, scenario_id, page_size, page_token)
 
     async def rotate(
         self,
@@ -86,7 +64,7 @@ class MemoryWebhookStore:
         token: tuple[bytes, bytes] | None = None,
         auth: WebhookAuthData | None = None,
     ) -> WebhookRecord:
-        seq, record = self._owned(org_id, webhook_id)
+        seq, record = self._table.owned(org_id, webhook_id)
         changes: dict[str, object] = {"rotated_at": self._clock()}
         if token is not None:
             if self._by_token.get(token[0], webhook_id) != webhook_id:
@@ -103,7 +81,7 @@ class MemoryWebhookStore:
     async def attach(
         self, org_id: uuid.UUID, webhook_id: uuid.UUID, scenario_id: uuid.UUID | None
     ) -> WebhookRecord:
-        seq, record = self._owned(org_id, webhook_id)
+        seq, record = self._table.owned(org_id, webhook_id)
         updated = dataclasses.replace(record, scenario_id=scenario_id)
         self._rows[webhook_id] = (seq, updated)
         return clone(updated)
@@ -116,7 +94,7 @@ class MemoryWebhookStore:
         name: str | None = None,
         options: JsonObject | None = None,
     ) -> WebhookRecord:
-        seq, record = self._owned(org_id, webhook_id)
+        seq, record = self._table.owned(org_id, webhook_id)
         updated = dataclasses.replace(
             record,
             name=record.name if name is None else name,
@@ -126,6 +104,6 @@ class MemoryWebhookStore:
         return clone(updated)
 
     async def delete(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> None:
-        _, record = self._owned(org_id, webhook_id)
+        _, record = self._table.owned(org_id, webhook_id)
         del self._rows[webhook_id]
         del self._by_token[record.token_hash]

@@ -11,7 +11,7 @@ import asyncpg  # type: ignore[import-untyped]
 
 from scenarist_storage.errors import ConflictError, NotFoundError
 from scenarist_storage.models import Page
-from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
+from scenarist_storage.paging import check_page_size, seq_before, seq_page
 from scenarist_storage.postgres import Connection, Pool, Record, qualify
 from scenarist_storage.schedule_models import (
     FireState,
@@ -163,12 +163,9 @@ class PgScheduleStore:
         page_token: str | None = None,
     ) -> Page[ScheduleRecord]:
         check_page_size(page_size)
-        before = token_int(decode_token("schedules", page_token, 1)[0]) if page_token else None
+        before = seq_before("schedules", page_token)
         rows = await self._pool.fetch(self._q["list"], org_id, scenario_id, before, page_size + 1)
-        token = None
-        if len(rows) > page_size:
-            token = encode_token("schedules", [int(rows[page_size - 1]["seq"])])
-        return Page([_record(r) for r in rows[:page_size]], token)
+        return seq_page("schedules", [(int(r["seq"]), _record(r)) for r in rows], page_size)
 
     async def redefine(
         self,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from scenarist.identity.v1 import identity_pb2
+from scenarist_runtime.rpc import timestamp
 from scenarist_storage.models import Organization, Role, TokenInfo
-
-from scenarist_orchestrator.api.common import timestamp
 
 ProtoRole = identity_pb2.Role
 

@@ -1,16 +1,14 @@
 """Incomplete executions for RunService: list, retry, resolve.
 
 The parked bundles live in each run's stored engine state (`RunState.incomplete`); how each one
-was closed lives in the IncompleteStore. A retry claims the incomplete execution first (the
-closure row carries the retry run's id, first writer wins), then creates that run and asks the
-orchestrator to start it with `RunRequested.resume`: the processor hands the parked bundle to
-the engine's `start_run(..., resume=...)`, so the state machine alone decides what runs next.
+was closed lives in the IncompleteStore, and its automatic retries (attempt, plan, next due
+time, outcome) in the IncompleteRetryStore. A retry takes the path in retrying.py, the one the
+automatic-completion loop takes too.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -18,9 +16,24 @@ import orjson
 from pydantic import ValidationError
 from scenarist.common.v1.error_pb2 import Error
 from scenarist.run.v1 import run_pb2, run_service_pb2
-from scenarist.run.v1.events_pb2 import IncompleteExecutionRef
+from scenarist_bus.port import BusError
 from scenarist_engine.model.loading import scenario_from_data
 from scenarist_runtime.auth import current_principal, require_role
+from scenarist_runtime.rpc import (
+    Context,
+    abort,
+    abort_invalid,
+    not_found,
+    page_size,
+    parse_id,
+    timestamp,
+)
+from scenarist_storage.completion_models import (
+    RETRY_COMPLETED,
+    RETRY_WAITING,
+    IncompleteRetryStore,
+    RetrySchedule,
+)
 from scenarist_storage.incomplete_models import (
     CLOSURE_RESOLVED,
     CLOSURE_RETRIED,
@@ -30,17 +43,9 @@ from scenarist_storage.incomplete_models import (
 from scenarist_storage.models import Role, RunRecord
 from scenarist_storage.ports import RunStore, ScenarioStore
 
-from scenarist_orchestrator.api.common import (
-    Context,
-    abort,
-    abort_invalid,
-    not_found,
-    page_size,
-    parse_id,
-    store_errors,
-    timestamp,
-)
+from scenarist_orchestrator.api.common import store_errors
 from scenarist_orchestrator.api.run_view import run_message
+from scenarist_orchestrator.retrying import IncompleteRetry
 
 pb = run_service_pb2
 Status = run_pb2.IncompleteExecutionStatus
@@ -51,7 +56,6 @@ _STATUS = {
     CLOSURE_RETRIED: Status.INCOMPLETE_EXECUTION_STATUS_RETRIED,
     CLOSURE_RESOLVED: Status.INCOMPLETE_EXECUTION_STATUS_RESOLVED,
 }
-RequestRun = Callable[[Context, RunRecord, IncompleteExecutionRef], Awaitable[None]]
 
 
 def parked_items(record: RunRecord) -> list[dict[str, Any]]:
@@ -89,6 +93,7 @@ def incomplete_message(
     item: dict[str, Any],
     closure: IncompleteClosure | None,
     version: tuple[bool, dict[int, str]],
+    schedule: RetrySchedule | None = None,
 ) -> run_pb2.IncompleteExecution:
     confidential, kinds = version
     raw_error = item.get("error")
@@ -118,7 +123,22 @@ def incomplete_message(
         message.closed_at.CopyFrom(timestamp(closure.closed_at))
         if closure.retry_run_id is not None:
             message.retry_run_id = str(closure.retry_run_id)
+    if schedule is not None:
+        _add_schedule(message, schedule, closure)
     return message
+
+
+def _add_schedule(
+    message: run_pb2.IncompleteExecution,
+    schedule: RetrySchedule,
+    closure: IncompleteClosure | None,
+) -> None:
+    message.retry_attempt = schedule.attempt
+    message.retry_count = len(schedule.plan_minutes)
+    if schedule.state == RETRY_WAITING and closure is None and schedule.due_at is not None:
+        message.next_retry_at.CopyFrom(timestamp(schedule.due_at))
+    if schedule.state == RETRY_COMPLETED and closure is not None:
+        message.status = Status.INCOMPLETE_EXECUTION_STATUS_COMPLETED
 
 
 class IncompleteExecutions:
@@ -127,12 +147,22 @@ class IncompleteExecutions:
         scenarios: ScenarioStore,
         runs: RunStore,
         store: IncompleteStore,
-        request_run: RequestRun,
+        retry: IncompleteRetry,
+        schedules: IncompleteRetryStore | None = None,
     ) -> None:
         self._scenarios = scenarios
         self._runs = runs
         self._store = store
-        self._request_run = request_run
+        self._retry = retry
+        self._schedules = schedules
+
+    async def _schedules_of(
+        self, org_id: uuid.UUID, records: list[RunRecord]
+    ) -> dict[str, RetrySchedule]:
+        ids = [item["id"] for record in records for item in parked_items(record)]
+        if self._schedules is None or not ids:
+            return {}
+        return await self._schedules.get_many(org_id, ids)
 
     async def list(
         self, request: pb.ListIncompleteExecutionsRequest, context: Context
@@ -151,6 +181,7 @@ class IncompleteExecutions:
                 page_token=request.page_token or None,
             )
         closures = await self._store.closures(org_id, [r.id for r in page.items])
+        schedules = await self._schedules_of(org_id, page.items)
         versions = _Versions(self._scenarios)
         items = []
         for record in page.items:
@@ -158,7 +189,8 @@ class IncompleteExecutions:
                 closure = closures.get(item["id"])
                 if closure is None or request.include_closed:
                     version = await versions.get(record)
-                    items.append(incomplete_message(record, item, closure, version))
+                    schedule = schedules.get(item["id"])
+                    items.append(incomplete_message(record, item, closure, version, schedule))
         return pb.ListIncompleteExecutionsResponse(
             incomplete_executions=items, next_page_token=page.next_page_token or ""
         )
@@ -183,29 +215,22 @@ class IncompleteExecutions:
     ) -> pb.RetryIncompleteExecutionResponse:
         principal = await require_role(context, Role.EDITOR)
         record, item = await self._find(context, request.incomplete_execution_id)
-        closure, _ = await self._store.close(
-            principal.org_id, item["id"], record.id, CLOSURE_RETRIED, uuid.uuid4()
-        )
-        if closure.status != CLOSURE_RETRIED or closure.retry_run_id is None:
+        try:
+            started = await self._retry.retry(principal.org_id, record, item)
+        except BusError as exc:
+            # The closure and run exist; retrying again re-requests the run.
+            await abort(
+                context, grpc.StatusCode.UNAVAILABLE, f"the run queue is unavailable: {exc}"
+            )
+        if started.run is None:
             await abort(context, grpc.StatusCode.FAILED_PRECONDITION, "it was resolved already")
-        # Created with the claimed id: a repeated retry finds the same run, and re-requests it
-        # if the first request never reached the orchestrator.
-        run, _ = await self._runs.create_run(
-            principal.org_id,
-            record.scenario_id,
-            record.version,
-            closure.retry_run_id,
-            idempotency_key=None,
-            trigger=record.trigger,
-            source="manual",
-        )
-        if run.status == "queued" and not run.state:
-            ref = IncompleteExecutionRef(run_id=str(record.id), incomplete_execution_id=item["id"])
-            await self._request_run(context, run, ref)
         version = await _Versions(self._scenarios).get(record)
+        schedules = await self._schedules_of(principal.org_id, [record])
         return pb.RetryIncompleteExecutionResponse(
-            run=run_message(run),
-            incomplete_execution=incomplete_message(record, item, closure, version),
+            run=run_message(started.run),
+            incomplete_execution=incomplete_message(
+                record, item, started.closure, version, schedules.get(item["id"])
+            ),
         )
 
     async def resolve(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import grpc
 from scenarist.identity.v1 import organization_service_pb2, organization_service_pb2_grpc
 from scenarist_runtime.auth import current_principal
+from scenarist_runtime.rpc import Context, abort, not_found
 from scenarist_storage.ports import IdentityStore
 
-from scenarist_orchestrator.api.common import Context, abort, not_found
 from scenarist_orchestrator.api.identity_view import ROLES, organization_message
 
 pb = organization_service_pb2

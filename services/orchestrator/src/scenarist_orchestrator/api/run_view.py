@@ -10,9 +10,8 @@ import orjson
 from scenarist.common.v1.error_pb2 import Error
 from scenarist.run.v1 import run_pb2
 from scenarist.run.v1.events_pb2 import RunEvent, RunEventType
+from scenarist_runtime.rpc import timestamp
 from scenarist_storage.models import RunRecord
-
-from scenarist_orchestrator.api.common import timestamp
 
 Status = run_pb2.RunStatus
 Source = run_pb2.TriggerSource

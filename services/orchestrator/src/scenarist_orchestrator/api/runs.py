@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
@@ -27,34 +28,28 @@ import grpc
 import orjson
 from google.protobuf.message import Message
 from scenarist.run.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
-from scenarist.run.v1.events_pb2 import IncompleteExecutionRef, RunEventType, RunRequested
+from scenarist.run.v1.events_pb2 import RunEventType, RunRequested
 from scenarist_bus import envelope, topics
 from scenarist_bus.port import BusError, Producer
 from scenarist_runtime.auth import current_principal, require_role
+from scenarist_runtime.rpc import Context, abort, abort_invalid, not_found, page_size, parse_id
+from scenarist_storage.completion_models import IncompleteRetryStore
 from scenarist_storage.incomplete_models import IncompleteStore
 from scenarist_storage.memory.incomplete import MemoryIncompleteStore
 from scenarist_storage.models import Role, RunRecord
 from scenarist_storage.ports import RunStore, ScenarioStore
 
-from scenarist_orchestrator.api.common import (
-    Context,
-    abort,
-    abort_invalid,
-    not_found,
-    page_size,
-    parse_id,
-    store_errors,
-)
+from scenarist_orchestrator.api.common import store_errors
 from scenarist_orchestrator.api.incomplete import IncompleteExecutions
 from scenarist_orchestrator.api.run_view import (
     LIVE,
-    SOURCES,
     STATUS_NAMES,
     Source,
     Status,
     run_event,
     run_message,
 )
+from scenarist_orchestrator.retrying import IncompleteRetry, publish_run_request, run_request
 
 pb = run_service_pb2
 SOURCE = "orchestrator-api"
@@ -92,15 +87,18 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
         producer: Producer,
         polling: Polling | None = None,
         incomplete: IncompleteStore | None = None,
+        *,
+        schedules: IncompleteRetryStore | None = None,
     ) -> None:
         self._scenarios = scenarios
         self._runs = runs
         self._producer = producer
         self._polling = polling or Polling()
         # In memory only where no store is given (tests); the service passes the Postgres one.
-        self._incomplete = IncompleteExecutions(
-            scenarios, runs, incomplete or MemoryIncompleteStore(), self._request
-        )
+        closures = incomplete or MemoryIncompleteStore()
+        request = functools.partial(publish_run_request, producer, source=SOURCE)
+        retry = IncompleteRetry(runs, closures, request, schedules)
+        self._incomplete = IncompleteExecutions(scenarios, runs, closures, retry, schedules)
 
     # ----- helpers ----------------------------------------------------------------------------
 
@@ -137,22 +135,8 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
             await abort_invalid(context, "invalid input", [("input", "must be a JSON object")])
         return value
 
-    async def _request(
-        self, context: Context, record: RunRecord, resume: IncompleteExecutionRef | None = None
-    ) -> None:
-        request = RunRequested(
-            run_id=str(record.id),
-            organization_id=str(record.org_id),
-            scenario_id=str(record.scenario_id),
-            scenario_version=record.version,
-            trigger=orjson.dumps(record.trigger).decode(),
-            idempotency_key=record.idempotency_key or "",
-            source=SOURCES.get(record.source, Source.TRIGGER_SOURCE_API),
-        )
-        if resume is not None:
-            request.resume.CopyFrom(resume)
-        request.requested_at.GetCurrentTime()
-        await self._produce(context, record, envelope.RUN_REQUESTED, request)
+    async def _request(self, context: Context, record: RunRecord) -> None:
+        await self._produce(context, record, envelope.RUN_REQUESTED, run_request(record))
 
     # ----- RPCs -------------------------------------------------------------------------------
 

@@ -21,19 +21,19 @@ from scenarist_engine.model.loading import load_scenario_text
 from scenarist_engine.model.scenario import Scenario
 from scenarist_engine.model.validate import validate_or_raise
 from scenarist_runtime.auth import current_principal, require_role
-from scenarist_storage.models import JsonObject, Role, ScenarioRecord
-from scenarist_storage.ports import ParkedRunStore, ScenarioStore
-
-from scenarist_orchestrator.api.common import (
+from scenarist_runtime.rpc import (
     Context,
     abort,
     abort_invalid,
     not_found,
     page_size,
     parse_id,
-    store_errors,
     timestamp,
 )
+from scenarist_storage.models import JsonObject, Role, ScenarioRecord
+from scenarist_storage.ports import ParkedRunStore, ScenarioStore
+
+from scenarist_orchestrator.api.common import store_errors
 from scenarist_orchestrator.app_modules import known_modules
 from scenarist_orchestrator.parking import release_parked
 

@@ -10,17 +10,11 @@ import uuid
 import grpc
 from scenarist.identity.v1 import token_service_pb2, token_service_pb2_grpc
 from scenarist_runtime.auth import require_role
+from scenarist_runtime.rpc import Context, abort, abort_invalid, page_size, parse_id
 from scenarist_storage.models import Role, TokenInfo
 from scenarist_storage.ports import IdentityStore
 
-from scenarist_orchestrator.api.common import (
-    Context,
-    abort,
-    abort_invalid,
-    page_size,
-    parse_id,
-    store_errors,
-)
+from scenarist_orchestrator.api.common import store_errors
 from scenarist_orchestrator.api.identity_view import STORE_ROLES, token_message
 from scenarist_orchestrator.authenticator import CachingAuthenticator
 

@@ -119,6 +119,8 @@ class _IncompleteExecutionStatusEnumTypeWrapper(enum_type_wrapper._EnumTypeWrapp
     """
     INCOMPLETE_EXECUTION_STATUS_RESOLVED: _IncompleteExecutionStatus.ValueType  # 3
     """Marked resolved by a person without running it."""
+    INCOMPLETE_EXECUTION_STATUS_COMPLETED: _IncompleteExecutionStatus.ValueType  # 4
+    """Retried (retry_run_id), and that run finished successfully."""
 
 class IncompleteExecutionStatus(_IncompleteExecutionStatus, metaclass=_IncompleteExecutionStatusEnumTypeWrapper):
     """IncompleteExecutionStatus is where a parked bundle stands."""
@@ -133,6 +135,8 @@ new incomplete execution of its own.
 """
 INCOMPLETE_EXECUTION_STATUS_RESOLVED: IncompleteExecutionStatus.ValueType  # 3
 """Marked resolved by a person without running it."""
+INCOMPLETE_EXECUTION_STATUS_COMPLETED: IncompleteExecutionStatus.ValueType  # 4
+"""Retried (retry_run_id), and that run finished successfully."""
 
 @typing.final
 class Run(message.Message):
@@ -231,6 +235,9 @@ class IncompleteExecution(message.Message):
     CREATED_AT_FIELD_NUMBER: builtins.int
     RETRY_RUN_ID_FIELD_NUMBER: builtins.int
     CLOSED_AT_FIELD_NUMBER: builtins.int
+    RETRY_ATTEMPT_FIELD_NUMBER: builtins.int
+    RETRY_COUNT_FIELD_NUMBER: builtins.int
+    NEXT_RETRY_AT_FIELD_NUMBER: builtins.int
     id: builtins.str
     """Id ("<run_id>/<task id>"), unique across runs."""
     run_id: builtins.str
@@ -255,6 +262,13 @@ class IncompleteExecution(message.Message):
     """Where it stands."""
     retry_run_id: builtins.str
     """The run a retry started; empty unless status is RETRIED."""
+    retry_attempt: builtins.int
+    """Automatic completion (Break with "automatically complete execution", or a stored
+    ConnectionError/RateLimitError): the automatic retries made of this bundle before it was
+    parked here (0 the first time; a retry that fails parks it again with one more).
+    """
+    retry_count: builtins.int
+    """The automatic retries planned for this bundle in total; 0: none, a person decides."""
     @builtins.property
     def error(self) -> error_pb2.Error:
         """Why it failed."""
@@ -266,6 +280,10 @@ class IncompleteExecution(message.Message):
     @builtins.property
     def closed_at(self) -> timestamp_pb2.Timestamp:
         """When it was retried or resolved; unset while open."""
+
+    @builtins.property
+    def next_retry_at(self) -> timestamp_pb2.Timestamp:
+        """When the next automatic retry is due; unset when none is planned (all made, or none)."""
 
     def __init__(
         self,
@@ -284,9 +302,12 @@ class IncompleteExecution(message.Message):
         created_at: timestamp_pb2.Timestamp | None = ...,
         retry_run_id: builtins.str = ...,
         closed_at: timestamp_pb2.Timestamp | None = ...,
+        retry_attempt: builtins.int = ...,
+        retry_count: builtins.int = ...,
+        next_retry_at: timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = typing.Literal["closed_at", b"closed_at", "created_at", b"created_at", "error", b"error"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = typing.Literal["closed_at", b"closed_at", "created_at", b"created_at", "error", b"error", "next_retry_at", b"next_retry_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = typing.Literal["attempts", b"attempts", "bundle", b"bundle", "closed_at", b"closed_at", "confidential", b"confidential", "created_at", b"created_at", "error", b"error", "id", b"id", "module", b"module", "module_id", b"module_id", "retry_run_id", b"retry_run_id", "run_id", b"run_id", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = typing.Literal["attempts", b"attempts", "bundle", b"bundle", "closed_at", b"closed_at", "confidential", b"confidential", "created_at", b"created_at", "error", b"error", "id", b"id", "module", b"module", "module_id", b"module_id", "next_retry_at", b"next_retry_at", "retry_attempt", b"retry_attempt", "retry_count", b"retry_count", "retry_run_id", b"retry_run_id", "run_id", b"run_id", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
