@@ -154,9 +154,12 @@ async def _complete_trace() -> Trace:
         roots = [s for s in spans if s.name.endswith("/hooks/{token}") and s.parent is None]
         if roots:
             found = _trace_of(roots[-1], spans)
-            if found.services() >= set(ALL_SERVICES) and found.find(
-                service="log", kind=SpanKind.CONSUMER, prefix=f"process {topics.RUNS_EVENTS}"
-            ):
+            logged = {
+                s.name for s in found.find(service="log", kind=SpanKind.CONSUMER, prefix="process ")
+            }
+            # Both of the log service's consumers end their spans after their own batch write.
+            wanted = {f"process {topics.RUNS_EVENTS}", f"process {topics.LOGS_STEPS}"}
+            if found.services() >= set(ALL_SERVICES) and logged >= wanted:
                 return found
         await asyncio.sleep(0.05)
     pytest.fail(f"no complete trace; services seen: {sorted(_services(EXPORTER))}")
