@@ -284,3 +284,10 @@ def test_long_chains_and_large_fan_outs_do_not_grow_the_stack() -> None:
     run = run_scenario(scenario_from_data(fan), {})
     assert run.state.variables["i"] == 5000
     assert run.state.operations == 1 + 1 + 5000
+
+
+def test_a_task_carries_only_the_bundles_its_mapper_reads() -> None:
+    plan = _plan(FAN_OUT)
+    _, tasks = start_run(plan, run_id="r", now=0.0, trigger=[[{"items": [1, 2], "big": "x" * 100}]])
+    # Module 3 maps {{2.value}}: the trigger bundle (module 1) stays behind.
+    assert {tuple(task.path) for task in tasks} == {(2,)}

@@ -173,12 +173,14 @@ class Machine:
 
     def _task(self, token: Token, module: Module, delay: float = 0.0) -> ModuleTask:
         state = self.state
+        refs = self.plan.mapper_refs.get(module.id)
+        path = token.path if refs is None else {k: v for k, v in token.path.items() if k in refs}
         return ModuleTask(
             run_id=state.execution.run_id,
             task_id=token.id,
             module_id=module.id,
             module=module.model_dump(mode="json", by_alias=False),
-            path=token.path,
+            path=path,
             variables=state.all_variables(),
             persistent=dict(state.persistent),
             attempt=token.attempt,
@@ -223,15 +225,25 @@ class Machine:
             ({**origin.path, module.id: bundle}, [*origin.position, index])
             for index, bundle in enumerate(bundles)
         ]
-        self._spawn_many(following, paths, scope_id)
+        # Down an error-handler route every module still answers for the failed token, so the
+        # directive that ends the route (after any number of modules) knows what it resumes.
+        self._spawn_many(following, paths, scope_id, origin.handler_for)
 
-    def _spawn_many(self, module_id: int, paths: list[tuple[Path, list[int]]], scope: int) -> None:
+    def _spawn_many(
+        self,
+        module_id: int,
+        paths: list[tuple[Path, list[int]]],
+        scope: int,
+        handler_for: Token | None = None,
+    ) -> None:
         if len(paths) == 1:
-            self._spawn(module_id, paths[0][0], paths[0][1], scope)
+            self._spawn(module_id, paths[0][0], paths[0][1], scope, handler_for=handler_for)
             return
         limit = self.plan.scenario.settings.parallel_bundles
         bundles = self._open(ScopeKind.BUNDLES, scope, limit=limit)
         bundles.queue = [self._new_token(module_id, path, pos, bundles.id) for path, pos in paths]
+        for token in bundles.queue:
+            token.handler_for = handler_for
         self._agenda.append(("close", bundles.id))
 
     def _log(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from scenarist_engine.errors import ScenaristError
+from scenarist_engine.errors import ExpressionError, ScenaristError
+from scenarist_engine.iml import referenced_module_ids
 from scenarist_engine.model import Module, Scenario
 from scenarist_engine.modules import ModuleKind, Role, kind_named
 
@@ -21,6 +23,7 @@ class Plan:
     next_module: dict[int, int | None] = field(default_factory=dict)
     aggregator_of_feeder: dict[int, list[int]] = field(default_factory=dict)
     feeder_of_aggregator: dict[int, int] = field(default_factory=dict)
+    mapper_refs: dict[int, frozenset[int] | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, scenario: Scenario, external: ExternalKinds | None = None) -> Plan:
@@ -34,6 +37,7 @@ class Plan:
             self.modules[module.id] = module
             self.kinds[module.id] = _resolve_kind(module, external)
             self.next_module[module.id] = following
+            self.mapper_refs[module.id] = _mapper_refs(module.mapper)
             if self.kinds[module.id].role is Role.AGGREGATOR:
                 self._index_aggregator(module)
             for route in module.routes:
@@ -49,6 +53,28 @@ class Plan:
 
     def role(self, module_id: int) -> Role:
         return self.kinds[module_id].role
+
+
+def _mapper_refs(mapper: Any) -> frozenset[int] | None:
+    """Module ids the mapper reads; None when a template does not parse (send every bundle).
+
+    A task carries only these bundles: a fan-out over a large trigger must not ship the
+    trigger with every one of its thousand tasks.
+    """
+    found: set[int] = set()
+    stack = [mapper]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                found |= referenced_module_ids(value)
+            except ExpressionError:
+                return None
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return frozenset(found)
 
 
 def _resolve_kind(module: Module, external: ExternalKinds) -> ModuleKind:
