@@ -291,3 +291,25 @@ def test_a_task_carries_only_the_bundles_its_mapper_reads() -> None:
     _, tasks = start_run(plan, run_id="r", now=0.0, trigger=[[{"items": [1, 2], "big": "x" * 100}]])
     # Module 3 maps {{2.value}}: the trigger bundle (module 1) stays behind.
     assert {tuple(task.path) for task in tasks} == {(2,)}
+
+
+def test_a_saved_state_writes_each_shared_bundle_once() -> None:
+    document = {**FAN_OUT, "settings": {"parallel_bundles": 200}}
+    plan = _plan(document)
+    big = "x" * 10_000
+    state, tasks = start_run(
+        plan, run_id="r", now=0.0, trigger=[[{"items": list(range(200)), "big": big}]]
+    )
+    assert len(tasks) == 200
+    saved = dump_state(state)
+    # 200 tokens share the trigger bundle: it is written once for them, not 200 times (the
+    # run's input and the trigger's log entry hold the other two copies).
+    assert str(saved).count(big) == 3
+    loaded = load_state(saved)
+    paths = [token.path for token in loaded.in_flight.values()]
+    assert paths[0][1] is paths[1][1]  # shared again after loading
+    assert loaded.in_flight["t3"].path[1]["big"] == big
+    while tasks:
+        pending = tasks.pop()
+        tasks.extend(apply_result(plan, loaded, _execute(plan, pending), 1.0))
+    assert loaded.status is RunStatus.SUCCESS

@@ -6,7 +6,8 @@ steps and another instance can carry on from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -176,15 +177,93 @@ class RunState:
 _STATE = TypeAdapter(RunState)
 _TASK = TypeAdapter(ModuleTask)
 _RESULT = TypeAdapter(TaskResult)
+_BUNDLES = TypeAdapter(list[Any])
+
+
+_BUNDLE_REF = "$bundle"
+
+
+class _Interner:
+    """Writes each bundle once: tokens of a fan-out share their upstream bundles in memory,
+    and a state that repeated them per token would grow with (tokens x bundle size).
+
+    Incomplete executions keep their paths inline: they are few, and operators' tools read them.
+    """
+
+    def __init__(self) -> None:
+        self.index: dict[int, int] = {}
+        self.bundles: list[Any] = []
+
+    def path(self, path: Path) -> Path:
+        return {module_id: {_BUNDLE_REF: self._ref(bundle)} for module_id, bundle in path.items()}
+
+    def _ref(self, bundle: Any) -> int:
+        found = self.index.get(id(bundle))  # the bundles stay alive while we dump: ids are unique
+        if found is None:
+            found = self.index[id(bundle)] = len(self.bundles)
+            self.bundles.append(bundle)
+        return found
+
+    def token(self, token: Token | None) -> Token | None:
+        if token is None:
+            return None
+        return replace(token, path=self.path(token.path), handler_for=self.token(token.handler_for))
+
+
+def _tokens(state: RunState) -> Iterator[Token]:
+    for token in state.in_flight.values():
+        yield from _chain(token)
+    for scope in state.scopes.values():
+        for token in scope.queue:
+            yield from _chain(token)
+        if scope.origin is not None:
+            yield from _chain(scope.origin)
+
+
+def _chain(token: Token) -> Iterator[Token]:
+    current: Token | None = token
+    while current is not None:
+        yield current
+        current = current.handler_for
 
 
 def dump_state(state: RunState) -> dict[str, Any]:
-    data: dict[str, Any] = _STATE.dump_python(state, mode="json")
+    interner = _Interner()
+    compact = replace(
+        state,
+        in_flight={key: _must(interner.token(token)) for key, token in state.in_flight.items()},
+        scopes={
+            key: replace(
+                scope,
+                queue=[_must(interner.token(token)) for token in scope.queue],
+                origin=interner.token(scope.origin),
+            )
+            for key, scope in state.scopes.items()
+        },
+    )
+    data: dict[str, Any] = _STATE.dump_python(compact, mode="json")
+    data["bundles"] = _BUNDLES.dump_python(interner.bundles, mode="json")
     return data
 
 
 def load_state(data: Any) -> RunState:
-    return _STATE.validate_python(data)
+    payload = dict(data)
+    bundles = payload.pop("bundles", None)
+    state = _STATE.validate_python(payload)
+    if bundles is not None:
+        for token in _tokens(state):
+            token.path = _resolve(token.path, bundles)
+    return state
+
+
+def _resolve(path: Path, bundles: list[Any]) -> Path:
+    # Equal references resolve to the same object, so the loaded run shares bundles again.
+    return {module_id: bundles[ref[_BUNDLE_REF]] for module_id, ref in path.items()}
+
+
+def _must(token: Token | None) -> Token:
+    assert token is not None
+    return token
 
 
 def dump_task(task: ModuleTask) -> dict[str, Any]:
