@@ -99,31 +99,43 @@ def big_payload(scenarist: Scenarist, requests: int = 3) -> dict[str, Any]:
     return result
 
 
-def fan_out(scenarist: Scenarist, scenario_id: str, reaper: Reaper) -> dict[str, Any]:
-    """Workload 4 (distributed only): 1,000 HTTP calls to a 50 ms server with 1/2/4/8
-    executors; the run's wall time from `run start --wait`."""
+def fan_out(
+    scenarist: Scenarist,
+    scenario_id: str,
+    reaper: Reaper,
+    *,
+    executors: tuple[int, ...] = W4_EXECUTORS,
+    items: int = W4_ITEMS,
+    restart: bool = True,
+    timeout_s: float = 240.0,
+) -> dict[str, Any]:
+    """Workload 4: `items` HTTP calls to a 50 ms server with 1/2/4/8 executors (restarted
+    between points when `restart`); the run's wall time from `run start --wait`."""
     slow = spawn([sys.executable, "-m", "bench.stub_server", "slow", "--delay-ms", "50"],
                  stdout_pipe=True)  # fmt: skip
     reaper.defer("slow server", lambda: stop_group(slow, "slow server"))
     url = f"http://127.0.0.1:{read_ready_port(slow)}/item"
-    trigger = orjson.dumps({"url": url, "items": list(range(W4_ITEMS))}).decode()
+    trigger = orjson.dumps({"url": url, "items": list(range(items))}).decode()
     results: dict[str, Any] = {}
-    for executors in W4_EXECUTORS:
-        restart_executors(executors)
+    for count in executors:
+        if restart:
+            restart_executors(count)
         started = time.monotonic()
         run = scenarist.cli(
-            "run", "start", scenario_id, "--input", trigger, "--wait", "--timeout", "120",
-            timeout_s=300.0,
+            "run", "start", scenario_id, "--input", trigger, "--wait",
+            "--timeout", str(timeout_s), timeout_s=timeout_s + 60.0,
         )  # fmt: skip
         wall = time.monotonic() - started
-        results[f"executors_{executors}"] = {
+        results[f"executors_{count}"] = {
             "wall_s": round(wall, 2),
-            "calls_per_s": round(W4_ITEMS / wall, 1),
+            "calls_per_s": round(items / wall, 1),
             "status": run.get("status"),
+            "operations": run.get("operations"),
         }
-        log(f"scenarist w4 with {executors} executor(s): {wall:.1f} s, status {run.get('status')}")
-    base = results["executors_1"]["wall_s"]
+        log(f"scenarist w4 with {count} executor(s): {wall:.1f} s, status {run.get('status')}")
+    base = results[f"executors_{executors[0]}"]["wall_s"]
     for value in results.values():
         value["speedup"] = round(base / value["wall_s"], 2) if value["wall_s"] else None
-    restart_executors(2)
+    if restart:
+        restart_executors(2)
     return results

@@ -50,7 +50,10 @@ class KafkaBus:
         *,
         client_id: str = "scenarist",
         replication_factor: int = 1,
-        linger_ms: int = 5,
+        # 0: a record leaves as soon as the connection is free. aiokafka keeps one produce
+        # request in flight per broker, so records sent meanwhile still share the next batch;
+        # a linger would only add its length to every hop of a run (two per module task).
+        linger_ms: int = 0,
         compression_type: str | None = None,
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 1_000,

@@ -29,6 +29,7 @@ SERVICE_SCHEMAS: tuple[str, ...] = (
     "trigger",
     "gateway",
     "studio",
+    "claims",  # shared claim-check bodies (docs/adr/0006-claim-check-store.md)
 )
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -111,6 +112,13 @@ async def _init_connection(conn: Any) -> None:
     )
 
 
+async def _keep_session(conn: Any) -> None:
+    """Release without asyncpg's reset query (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL):
+    it is one more round trip on every release, i.e. on every pool query. asyncpg still rolls
+    back a transaction left open; nothing else keeps session state (no LISTEN, cursors or
+    session SETs), and `migrate`, which takes a session advisory lock, resets its connection."""
+
+
 async def create_pool(
     dsn: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float | None = 60.0
 ) -> Pool:
@@ -120,6 +128,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         command_timeout=command_timeout,
     )
     return cast(Pool, pool)
@@ -220,6 +229,11 @@ async def migrate(
             await conn.execute(
                 "SELECT pg_advisory_unlock($1, $2)", _LOCK_NAMESPACE, _lock_key(name)
             )
+            # Whatever session state a migration file set goes before the pool reuses this
+            # connection (the pool itself does not reset; see _keep_session).
+            reset = getattr(conn, "reset", None)  # asyncpg's; the Pool protocol stays minimal
+            if reset is not None:
+                await reset()
     return applied_now
 
 

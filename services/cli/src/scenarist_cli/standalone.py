@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -226,8 +227,19 @@ def run_standalone(http_port: int, grpc_port: int) -> int:
 
     configure_logging("scenarist-standalone", os.environ.get("SCENARIST_LOG_LEVEL", "WARNING"))
     try:
-        return asyncio.run(serve_standalone(Path.cwd(), http_port, grpc_port))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            return runner.run(serve_standalone(Path.cwd(), http_port, grpc_port))
     except KeyboardInterrupt:
         return 0
     finally:
         sys.stdout.flush()
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when installed, like the distributed services: every service shares this loop."""
+    try:
+        import uvloop  # noqa: PLC0415 - optional accelerator
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory

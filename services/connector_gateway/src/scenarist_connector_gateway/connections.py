@@ -46,10 +46,20 @@ REQUIRED_SECRETS: Mapping[str, tuple[str, ...]] = {
     "bearer": ("token",),
     "oauth2": ("client_id", "client_secret"),
 }
+# Required fields that are not secret: the database and SMTP apps declare the user name a plain
+# parameter (the SDK reads either side), so a parameter satisfies them as well as a secret.
+_PLAIN = frozenset({"username"})
 
 
-def missing_secrets(kind: str, secrets: Mapping[str, str]) -> list[str]:
-    return [name for name in REQUIRED_SECRETS.get(kind, ()) if not secrets.get(name)]
+def missing_secrets(
+    kind: str, secrets: Mapping[str, str], parameters: Mapping[str, str] | None = None
+) -> list[str]:
+    given = parameters or {}
+    return [
+        name
+        for name in REQUIRED_SECRETS.get(kind, ())
+        if not secrets.get(name) and not (name in _PLAIN and given.get(name))
+    ]
 
 
 def _validate_create(request: pb.CreateConnectionRequest) -> list[tuple[str, str]]:
@@ -67,7 +77,7 @@ def _validate_create(request: pb.CreateConnectionRequest) -> list[tuple[str, str
     if kind is not None:
         problems += [
             (f"secrets.{name}", f"required for {kind} connections")
-            for name in missing_secrets(kind, request.secrets)
+            for name in missing_secrets(kind, request.secrets, request.parameters)
         ]
     return problems
 
@@ -178,7 +188,7 @@ class ConnectionServicer(pb_grpc.ConnectionServiceServicer):
             )
         except SecretUnavailableError:
             return _refused("the stored credentials cannot be decrypted with the configured keys")
-        missing = missing_secrets(record.type, secrets)
+        missing = missing_secrets(record.type, secrets, record.parameters)
         if missing:
             return _refused(f"missing secret fields: {', '.join(missing)}")
         # Calling the app's cheapest authenticated endpoint comes with the connectors (issue 5).

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, SecretStr
+from scenarist_runtime.claim_check import claim_checks
 from scenarist_runtime.host import ServiceHost
 from scenarist_runtime.settings import ServiceSettings, load_settings
 
@@ -53,7 +54,7 @@ class ExecutorService:
             return local or remote
 
         apps = AppModuleRunner(gateway, timeout=settings.gateway_timeout_seconds)
-        loop = ExecutorLoop(host.bus, TaskWorker(apps=apps))
+        loop = ExecutorLoop(host.bus, TaskWorker(apps=apps, claims=claim_checks(host)))
         host.lifecycle.supervise(loop.run(host.lifecycle.stopping), name="executor loop")
 
 

@@ -4,6 +4,10 @@ Tasks of one batch run concurrently (they wait on the outside world); the batch'
 produced together and only then are the task offsets committed, so a killed executor's tasks are
 delivered again to another one (at-least-once; results carry the attempt and the orchestrator
 applies each once).
+
+Bodies above the claim-check threshold travel by reference both ways: a task whose body is
+stored is read from the ClaimStore, and a result above the threshold is stored before it is
+sent (docs/adr/0006-claim-check-store.md).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import orjson
+from scenarist.common.v1.claim_check_pb2 import ClaimCheck
 from scenarist.run.v1.events_pb2 import ModuleTask as ModuleTaskMessage
 from scenarist.run.v1.events_pb2 import TaskResult as TaskResultMessage
 from scenarist_bus import envelope, topics
@@ -28,6 +33,8 @@ from scenarist_engine.model import Module
 from scenarist_engine.modules import ModuleKind, kind_named
 from scenarist_observability.metrics import METRICS, label_value, module_kind_family
 from scenarist_observability.tracing import inject_kafka_headers, kafka_process_span
+from scenarist_runtime.claim_check import ClaimChecks
+from scenarist_storage.errors import StorageError
 
 from scenarist_executor.apps import AppModuleRunner
 
@@ -50,7 +57,9 @@ class TaskWorker:
         sleep: Sleep = asyncio.sleep,
         module_cache_size: int = 4096,
         apps: AppModuleRunner | None = None,
+        claims: ClaimChecks | None = None,
     ) -> None:
+        self._claims = claims  # None: bodies are inline (tests; a claimed task is refused)
         self._external = dict(external or {})
         self._apps = apps
         self._clock = clock
@@ -67,8 +76,9 @@ class TaskWorker:
             try:
                 decoded = envelope.unwrap(record, accept=frozenset({envelope.TASK_MODULE}))
                 message = envelope.payload_as(decoded, ModuleTaskMessage)
-                ready.append((decoded, load_task(orjson.loads(message.task))))
-            except (DecodeError, ValueError) as exc:
+                body = await self._task_body(message)
+                ready.append((decoded, load_task(orjson.loads(body))))
+            except (DecodeError, ValueError, StorageError) as exc:
                 output.dead_letters.append((record, f"bad module task: {exc}"))
         output.results.extend(
             await asyncio.gather(
@@ -92,7 +102,16 @@ class TaskWorker:
             span.set_attribute("scenarist.run_id", task.run_id)
             span.set_attribute("scenarist.module", str(task.module.get("module", "")))
             result = await self._run(task, org_id)
-            return _result_message(result, org_id, task)
+            body = orjson.dumps(dump_result(result))
+            check = await self._claims.offload(body) if self._claims is not None else None
+            return _result_message(result, org_id, task, body, check)
+
+    async def _task_body(self, message: ModuleTaskMessage) -> bytes:
+        if not message.HasField("claim_check"):
+            return message.task
+        if self._claims is None:
+            raise ValueError("the task travels by claim check but no claim store is set")
+        return await self._claims.resolve(b"", message.claim_check)
 
     async def _run(self, task: ModuleTask, org_id: str) -> TaskResult:
         wait = task.not_before - self._clock()
@@ -154,13 +173,17 @@ def _failure(task: ModuleTask, message: str) -> TaskResult:
     )
 
 
-def _result_message(result: TaskResult, org_id: str, task: ModuleTask) -> OutgoingMessage:
+def _result_message(
+    result: TaskResult, org_id: str, task: ModuleTask, body: bytes, check: ClaimCheck | None
+) -> OutgoingMessage:
+    """`check`: the body was stored (above the threshold) and travels by reference."""
     payload = TaskResultMessage(
-        run_id=result.run_id,
-        task_id=result.task_id,
-        attempt=result.attempt,
-        result=orjson.dumps(dump_result(result)),
+        run_id=result.run_id, task_id=result.task_id, attempt=result.attempt
     )
+    if check is not None:
+        payload.claim_check.CopyFrom(check)
+    else:
+        payload.result = body
     return envelope.wrap(
         topics.TASKS_RESULTS,
         payload,

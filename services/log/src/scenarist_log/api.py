@@ -9,6 +9,7 @@ from datetime import UTC
 from scenarist.log.v1 import log_service_pb2 as pb
 from scenarist.log.v1 import log_service_pb2_grpc as pb_grpc
 from scenarist_runtime.auth import current_principal, require_role
+from scenarist_runtime.claim_check import ClaimChecks
 from scenarist_runtime.rpc import (
     Context,
     abort_invalid,
@@ -21,6 +22,7 @@ from scenarist_runtime.rpc import (
 from scenarist_storage.models import Role
 from scenarist_storage.ports import LogStore
 
+from scenarist_log.claimed import resolve_steps
 from scenarist_log.convert import step_message, summary_message
 
 STEPS_PAGE = (100, 1000)  # (default, maximum) from log_service.proto
@@ -28,8 +30,9 @@ RUNS_PAGE = (50, 500)
 
 
 class LogServicer(pb_grpc.LogServiceServicer):
-    def __init__(self, logs: LogStore) -> None:
+    def __init__(self, logs: LogStore, claims: ClaimChecks | None = None) -> None:
         self._logs = logs
+        self._claims = claims  # resolves step bodies that went by claim check
 
     async def GetRunLog(
         self, request: pb.GetRunLogRequest, context: Context
@@ -45,8 +48,10 @@ class LogServicer(pb_grpc.LogServiceServicer):
             page = await self._logs.list_run_steps(
                 org, run_id, page_size=size, page_token=request.page_token or None
             )
+        steps = [step_message(step) for step in page.items]
+        await resolve_steps(steps, self._claims)
         return pb.GetRunLogResponse(
-            steps=[step_message(step) for step in page.items],
+            steps=steps,
             next_page_token=page.next_page_token or "",
         )
 

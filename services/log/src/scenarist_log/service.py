@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from pydantic import Field
 from scenarist.log.v1 import log_service_pb2_grpc
+from scenarist_runtime.claim_check import claim_checks
 from scenarist_runtime.host import ServiceHost
 from scenarist_runtime.settings import ServiceSettings, load_settings
 from scenarist_storage.pg import PgLogStore
@@ -35,7 +36,10 @@ class LogService:
     async def start(self, host: ServiceHost) -> None:
         settings = self.settings or load_settings(LogSettings)
         logs = PgLogStore(host.pool, SCHEMA)
-        log_service_pb2_grpc.add_LogServiceServicer_to_server(LogServicer(logs), host.grpc_server)
+        claims = claim_checks(host)
+        log_service_pb2_grpc.add_LogServiceServicer_to_server(
+            LogServicer(logs, claims), host.grpc_server
+        )
 
         async def database() -> None:
             await host.pool.fetchval("SELECT 1")
@@ -47,6 +51,7 @@ class LogService:
             logs,
             max_age=timedelta(days=settings.log_retention_days),
             interval_seconds=settings.log_retention_interval_seconds,
+            claims=claims.store,
         )
         host.lifecycle.spawn(retention.run(host.lifecycle.stopping), name="log retention")
 

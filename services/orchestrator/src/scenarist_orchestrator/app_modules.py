@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Mapping
 
 from scenarist_connector_sdk import ModuleKind as AppModuleKind
@@ -39,9 +40,20 @@ def kinds_from(registry: Registry) -> dict[str, ModuleKind]:
     return kinds
 
 
-@functools.cache
+# The directory of the operator's OpenAPI documents (scenarist_connectors.openapi, read by its
+# entry point): the registry depends on it, so it keys the cache below.
+OPENAPI_SPECS_ENV = "SCENARIST_OPENAPI_SPECS"
+
+
 def app_kinds() -> Mapping[str, ModuleKind]:
-    """Every installed app module, by ``app:Module``; loaded on first use."""
+    """Every installed app module, by ``app:Module``; loaded on first use, and again when the
+    OpenAPI documents directory differs (a process hosting stacks one after another, as the
+    integration tests do, must not keep the first one's imported apps)."""
+    return _app_kinds(os.environ.get(OPENAPI_SPECS_ENV, ""))
+
+
+@functools.cache
+def _app_kinds(openapi_specs: str) -> Mapping[str, ModuleKind]:
     registry = Registry.from_entry_points()
     for name, problem in registry.failures.items():
         log.error("connector not loaded", extra={"connector": name, "problem": problem})
@@ -50,3 +62,28 @@ def app_kinds() -> Mapping[str, ModuleKind]:
 
 def known_modules() -> frozenset[str]:
     return frozenset(BUILTIN_KINDS) | frozenset(app_kinds())
+
+
+def secret_inputs(kind: str) -> frozenset[str]:
+    """Inputs an app module marks secret (e.g. an incoming-webhook URL): masked in run logs."""
+    return _secret_inputs(os.environ.get(OPENAPI_SPECS_ENV, "")).get(kind, frozenset())
+
+
+@functools.cache
+def _secret_inputs(openapi_specs: str) -> Mapping[str, frozenset[str]]:
+    registry = Registry.from_entry_points()
+    found: dict[str, frozenset[str]] = {}
+    for app in registry.list_apps():
+        connector = registry.connector(str(app["name"]))
+        for module in connector.modules.values():
+            names = frozenset(field.name for field in module.spec.inputs if field.secret)
+            if names:
+                found[f"{connector.spec.name}:{module.spec.name}"] = names
+    return found
+
+
+def mask_secret_inputs(kind: str, inputs: object) -> object:
+    secret = secret_inputs(kind)
+    if not secret or not isinstance(inputs, dict):
+        return inputs
+    return {key: "***" if key in secret else value for key, value in inputs.items()}

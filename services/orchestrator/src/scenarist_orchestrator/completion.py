@@ -140,8 +140,10 @@ class AutomaticCompletion:
             versions: _Versions = {}
             for parking in found:
                 rows.extend(await self._plan(parking, versions))
-            added += await self._schedules.schedule(rows)
-            if len(found) < self._settings.batch:
+            new = await self._schedules.schedule(rows)
+            added += new
+            # A full batch that scheduled nothing holds only unreadable runs: do not spin on it.
+            if len(found) < self._settings.batch or new == 0:
                 break
         self._since = tick_start - self._settings.overlap
         return added

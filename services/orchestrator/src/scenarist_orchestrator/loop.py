@@ -108,6 +108,10 @@ class OrchestratorLoop:
             with METRICS.db_transaction_duration.labels(SERVICE).time():
                 await self._runs.delete_outbox([m.id for m in claimed])
             published += len(claimed)
+            if len(claimed) < limit:
+                # The outbox held less than a page: it was empty an instant ago, and asking
+                # again would cost a round trip per batch; the next batch relays what came since.
+                return published
 
     async def run(self, stopping: asyncio.Event) -> None:
         await self.start()

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
+from scenarist.common.v1.claim_check_pb2 import ClaimCheck
 from scenarist.common.v1.error_pb2 import Error
 from scenarist.run.v1.events_pb2 import ModuleTask as ModuleTaskMessage
 from scenarist.run.v1.events_pb2 import RunEvent, RunEventType, StepLog
@@ -55,17 +56,32 @@ def _outbox(
     )
 
 
-def task_message(task: ModuleTask, org_id: str, scenario_id: str) -> OutboxMessage:
+def task_body(task: ModuleTask) -> bytes:
+    return orjson.dumps(dump_task(task))
+
+
+def task_message(
+    task: ModuleTask,
+    org_id: str,
+    scenario_id: str,
+    body: bytes | None = None,
+    check: ClaimCheck | None = None,
+) -> OutboxMessage:
+    """`body`: task_body(task) when the caller has it already; `check`: the body went to the
+    claim-check store (it was above the threshold) and travels by reference."""
     payload = ModuleTaskMessage(
         run_id=task.run_id,
         task_id=task.task_id,
         module_id=task.module_id,
         attempt=task.attempt,
         idempotency_key=task.idempotency_key,
-        task=orjson.dumps(dump_task(task)),
         organization_id=org_id,
         scenario_id=scenario_id,
     )
+    if check is not None:
+        payload.claim_check.CopyFrom(check)
+    else:
+        payload.task = task_body(task) if body is None else body
     if task.not_before > task.now:
         payload.not_before.CopyFrom(_timestamp(task.not_before))
     return _outbox(
@@ -82,9 +98,23 @@ def _error(error: ErrorInfo | None) -> Error | None:
     return None if error is None else Error(type=error.type, message=error.message)
 
 
+def step_bodies(operation: Operation) -> tuple[bytes, bytes]:
+    """The step's input and output as JSON text (what StepLog carries inline)."""
+    return orjson.dumps(operation.inputs), orjson.dumps(operation.output)
+
+
 def step_message(
-    operation: Operation, state: RunState, org_id: str, module_kind: str, confidential: bool
+    operation: Operation,
+    state: RunState,
+    org_id: str,
+    module_kind: str,
+    confidential: bool,
+    *,
+    bodies: tuple[bytes, bytes] | None = None,
+    checks: tuple[ClaimCheck | None, ClaimCheck | None] = (None, None),
 ) -> OutboxMessage:
+    """`bodies`: step_bodies(operation) when the caller has them; `checks`: references to the
+    bodies that went to the claim-check store instead (input, output)."""
     run_id = state.execution.run_id
     payload = StepLog(
         run_id=run_id,
@@ -97,14 +127,28 @@ def step_message(
         module=module_kind,
     )
     if not confidential:
-        payload.input = orjson.dumps(operation.inputs).decode()
-        payload.output = orjson.dumps(operation.output).decode()
+        _set_bodies(payload, bodies or step_bodies(operation), checks)
     error = _error(operation.error)
     if error is not None:
         payload.error.CopyFrom(error)
     payload.started_at.CopyFrom(_timestamp(operation.started_at))
     payload.finished_at.CopyFrom(_timestamp(operation.finished_at))
     return _outbox(topics.LOGS_STEPS, payload, envelope.STEP_LOGGED, run_id, org_id)
+
+
+def _set_bodies(
+    payload: StepLog,
+    bodies: tuple[bytes, bytes],
+    checks: tuple[ClaimCheck | None, ClaimCheck | None],
+) -> None:
+    if checks[0] is not None:
+        payload.input_claim_check.CopyFrom(checks[0])
+    else:
+        payload.input = bodies[0].decode()
+    if checks[1] is not None:
+        payload.output_claim_check.CopyFrom(checks[1])
+    else:
+        payload.output = bodies[1].decode()
 
 
 def run_event(

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from scenarist.run.v1.events_pb2 import RunEventType, RunRequested, TaskResult
@@ -42,6 +43,8 @@ from scenarist_engine.machine import (
     trigger_batches,
 )
 from scenarist_observability.metrics import METRICS
+from scenarist_runtime.claim_check import ClaimChecks
+from scenarist_storage.errors import StorageError
 from scenarist_storage.models import (
     RUN_STATUS_QUEUED,
     NewRun,
@@ -51,7 +54,8 @@ from scenarist_storage.models import (
 )
 from scenarist_storage.ports import RunStore
 
-from scenarist_orchestrator import messages, run_trace
+from scenarist_orchestrator import claimed, messages, run_trace
+from scenarist_orchestrator.app_modules import mask_secret_inputs
 from scenarist_orchestrator.counting import count_saved
 from scenarist_orchestrator.parking import DROPPED_SOURCES, PARKED_SOURCES, Parking
 from scenarist_orchestrator.plans import PlanCache, ScenarioNotFoundError
@@ -79,6 +83,8 @@ class LiveRun:
     reply_to: str = ""
     responded: bool = False
     outbox: list[OutboxMessage] = field(default_factory=list)
+    # Messages whose bodies go by claim check, stored just before the batch is saved.
+    pending: claimed.Pending = field(default_factory=list)
     started: bool = False
     cancelled: bool = False
     source: str = "api"
@@ -110,6 +116,7 @@ class Planned:
     plan: Plan
     active: bool
     resume: IncompleteExecution | None = None  # a retry of a parked bundle starts there
+    trigger: Any = None  # the parsed trigger bundle (parsed once: it may be megabytes)
 
 
 class RunProcessor:
@@ -119,7 +126,9 @@ class RunProcessor:
         plans: PlanCache,
         clock: Callable[[], float] = time.time,
         parking: Parking | None = None,
+        claims: ClaimChecks | None = None,
     ) -> None:
+        self._claims = claims  # None: every body inline (tests, and nothing above the limit)
         self._runs = runs
         self._plans = plans
         self._clock = clock
@@ -187,7 +196,7 @@ class RunProcessor:
             request = envelope.payload_as(decoded, RunRequested)
             try:
                 item = await self._new_run(request)
-            except (ValueError, ScenarioNotFoundError, orjson.JSONDecodeError) as exc:
+            except (ValueError, ScenarioNotFoundError, StorageError) as exc:
                 outcome.dead_letters.append((decoded.record, f"cannot start run: {exc}"))
                 continue
             if not item.active and request.source in DROPPED_SOURCES:
@@ -223,7 +232,7 @@ class RunProcessor:
             plan, version, active = await self._plans.latest(org_id, scenario_id)
         else:
             plan, version = await self._plans.get(org_id, scenario_id, request.scenario_version)
-        trigger = orjson.loads(request.trigger) if request.trigger else {}
+        trigger = await claimed.trigger_of(request, self._claims)
         new_run = NewRun(
             org_id=org_id,
             scenario_id=scenario_id,
@@ -234,12 +243,12 @@ class RunProcessor:
             source=SOURCES.get(request.source, "api"),
         )
         resume = await parked_execution(self._runs, org_id, request)
-        return Planned(request, new_run, plan, active, resume)
+        return Planned(request, new_run, plan, active, resume, trigger)
 
     def _start(self, item: Planned) -> LiveRun:
         request, new_run, plan = item.request, item.new_run, item.plan
         now = self._clock()
-        trigger = orjson.loads(request.trigger) if request.trigger else {}
+        trigger = item.trigger
         state, tasks = start_run(
             plan,
             run_id=str(new_run.run_id),
@@ -266,9 +275,10 @@ class RunProcessor:
     ) -> None:
         payload = envelope.payload_as(decoded, TaskResult)
         try:
-            result = load_result(orjson.loads(payload.result))
+            body = await claimed.result_body(payload, self._claims)
+            result = load_result(orjson.loads(body))
             live = await self._load(payload.run_id, decoded.envelope.organization_id)
-        except (ValueError, ScenarioNotFoundError) as exc:
+        except (ValueError, ScenarioNotFoundError, StorageError) as exc:
             outcome.dead_letters.append((decoded.record, f"bad task result: {exc}"))
             return
         if live is None or live.cancelled:
@@ -357,13 +367,16 @@ class RunProcessor:
         if live.started:
             live.outbox.append(self._event(live, RunEventType.RUN_EVENT_TYPE_STARTED, now))
             live.started = False
-        live.outbox.extend(messages.task_message(task, org, scenario) for task in tasks)
+        for task in tasks:
+            claimed.add_task(live.outbox, live.pending, task, (org, scenario), self._claims)
         live.unsaved_tasks += len(tasks)
         live.unsaved_retries += sum(1 for task in tasks if task.attempt > 1)
         confidential = live.plan.scenario.settings.confidential
         for operation in state.log:
             kind = live.plan.modules[operation.module_id].module
-            live.outbox.append(messages.step_message(operation, state, org, kind, confidential))
+            operation.inputs = mask_secret_inputs(kind, operation.inputs)
+            step = (operation, state, org, kind)
+            claimed.add_step(live.outbox, live.pending, step, confidential, self._claims)
         state.log.clear()  # emitted; the log service keeps the history, not the run state
         if state.status is not RunStatus.RUNNING:
             live.outbox.append(self._event(live, RunEventType.RUN_EVENT_TYPE_FINISHED, now))
@@ -395,6 +408,7 @@ class RunProcessor:
         outbox: list[OutboxMessage] = list(extra_outbox)
         for run_id, live in touched.items():
             state = live.state
+            live.outbox = await claimed.materialize(live.outbox, live.pending, self._claims)
             writes.append(
                 StateWrite(
                     org_id=live.org_id,

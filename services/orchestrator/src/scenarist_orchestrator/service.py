@@ -21,15 +21,15 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import Field
 from scenarist.identity.v1 import organization_service_pb2_grpc, token_service_pb2_grpc
 from scenarist.run.v1 import run_service_pb2_grpc
 from scenarist.scenario.v1 import scenario_service_pb2_grpc
+from scenarist_bus.port import Producer
+from scenarist_runtime.claim_check import claim_checks
 from scenarist_runtime.host import ServiceHost
 from scenarist_runtime.settings import ServiceSettings, load_settings
-from scenarist_bus.port import Producer
 from scenarist_storage.pg import PgIdentityStore, PgRunStore, PgScenarioStore
 from scenarist_storage.pg.completion import PgIncompleteRetryStore
 from scenarist_storage.pg.incomplete import PgIncompleteStore
@@ -42,7 +42,12 @@ from scenarist_orchestrator.api.tokens import TokenServicer
 from scenarist_orchestrator.app_modules import app_kinds
 from scenarist_orchestrator.authenticator import CachingAuthenticator
 from scenarist_orchestrator.bootstrap import ensure_bootstrap_admin, write_bootstrap_file
-from scenarist_orchestrator.completion import AutomaticCompletion, CompletionSettings, utc_now
+from scenarist_orchestrator.completion import (
+    AutomaticCompletion,
+    Clock,
+    CompletionSettings,
+    utc_now,
+)
 from scenarist_orchestrator.loop import OrchestratorLoop
 from scenarist_orchestrator.parking import DEFAULT_QUEUE_LIMIT, Parking
 from scenarist_orchestrator.plans import PlanCache
@@ -108,7 +113,7 @@ class OrchestratorService:
         host.lifecycle.health.add("postgres", postgres)
         parking = Parking(parked, settings.scenario_queue_limit)
         plans = PlanCache(scenarios, external=app_kinds())  # loads the connectors' entry points
-        processor = RunProcessor(runs, plans, parking=parking)
+        processor = RunProcessor(runs, plans, parking=parking, claims=claim_checks(host))
         loop = OrchestratorLoop(host.bus, runs, processor)
         host.lifecycle.supervise(loop.run(host.lifecycle.stopping), name="orchestrator loop")
         _start_completion(host, settings, scenarios, runs, producer)
@@ -124,7 +129,7 @@ def _start_completion(
     schedules = PgIncompleteRetryStore(host.pool)
     request = functools.partial(publish_run_request, producer, source="orchestrator-completion")
     retry = IncompleteRetry(runs, PgIncompleteStore(host.pool), request, schedules)
-    clock: Any = host.shared.get("completion_clock", utc_now)
+    clock: Clock = host.shared.get("completion_clock", utc_now)
     completion = AutomaticCompletion(
         scenarios,
         runs,

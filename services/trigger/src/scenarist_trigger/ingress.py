@@ -22,6 +22,7 @@ from scenarist_bus import envelope, topics
 from scenarist_bus.port import BusError, MessageTooLargeError, Producer
 from scenarist_observability.metrics import METRICS
 from scenarist_observability.tracing import get_tracer, service_scope
+from scenarist_runtime.claim_check import ClaimChecks
 from scenarist_storage.errors import StorageError
 from scenarist_storage.ports import WebhookStore
 from scenarist_storage.webhook_models import WebhookRecord
@@ -66,6 +67,8 @@ class Ingress:
     limiter: RateLimiter
     clock: Callable[[], float] = time.time
     captures: CaptureGate | None = None  # "determine data structure" captures
+    # Bodies above its threshold are stored and sent by reference; None: always inline.
+    claims: ClaimChecks | None = None
 
     def routes(self) -> list[Route]:
         return [Route("/hooks/{token}", self.endpoint, methods=METHODS, name="webhook")]
@@ -149,7 +152,7 @@ class Ingress:
 
     async def _bundle(
         self, request: Request, record: WebhookRecord, body: bytes, options: WebhookOptions
-    ) -> str:
+    ) -> bytes:
         content_type = request.headers.get("content-type", "")
         parsed = parse_body(
             body,
@@ -180,9 +183,9 @@ class Ingress:
             pass_method=options.pass_method,
             secret_headers=options.api_key_headers,
         )
-        return orjson.dumps(bundle).decode("utf-8")
+        return orjson.dumps(bundle)
 
-    async def _deliver(self, request: Request, record: WebhookRecord, trigger: str) -> Response:
+    async def _deliver(self, request: Request, record: WebhookRecord, trigger: bytes) -> Response:
         key = request.headers.get("webhook-id") or request.headers.get("idempotency-key") or ""
         if len(key) > MAX_IDEMPOTENCY_KEY:
             raise Problem(
@@ -197,13 +200,13 @@ class Ingress:
             organization_id=str(record.org_id),
             scenario_id=str(record.scenario_id),
             scenario_version=0,
-            trigger=trigger,
             idempotency_key=key,
             source=TRIGGER_SOURCE_WEBHOOK,
             reply_to=reply_to,
             source_ref=str(record.id),
         )
         message.requested_at.FromNanoseconds(time.time_ns())
+        await self._attach_trigger(message, trigger)
         # Registered before sending, so an answer that comes back very fast is not missed.
         future = self.waiter.register(reply_to)
         try:
@@ -211,6 +214,20 @@ class Ingress:
             return await self._await_reply(future, run_id)
         finally:
             self.waiter.discard(reply_to)
+
+    async def _attach_trigger(self, message: RunRequested, trigger: bytes) -> None:
+        """Inline, or by claim check when the bundle is above the threshold (a Kafka record is
+        capped at 1 MiB, and a big record slows every consumer of the topic)."""
+        if self.claims is None or not self.claims.needed(len(trigger)):
+            message.trigger = trigger.decode("utf-8")
+            return
+        try:
+            check = await self.claims.offload(trigger)
+        except (StorageError, OSError) as exc:
+            log.warning("storing a large webhook body failed", exc_info=exc)
+            raise unavailable("the request could not be stored; retry later") from None
+        assert check is not None
+        message.trigger_claim_check.CopyFrom(check)
 
     async def _send(self, message: RunRequested) -> None:
         outgoing = envelope.wrap(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from scenarist.trigger.v1 import schedule_service_pb2_grpc, webhook_service_pb2_grpc
+from scenarist_runtime.claim_check import claim_checks
 from scenarist_runtime.host import ServiceHost
 from scenarist_storage.capture_models import CaptureStore
 from scenarist_storage.pg.captures import PgCaptureStore
@@ -34,6 +35,7 @@ from scenarist_trigger.schedule_api import ScheduleServicer
 from scenarist_trigger.scheduler import Scheduler, SchedulerConfig, utc_now
 from scenarist_trigger.settings import TriggerSettings, trigger_settings
 from scenarist_trigger.waiter import ResponseWaiter
+from scenarist_trigger.webhook_cache import CachedWebhookStore
 
 
 @dataclass
@@ -47,7 +49,8 @@ class TriggerService:
     async def start(self, host: ServiceHost) -> None:
         settings = trigger_settings(host.settings)
         box = load_box(settings)
-        store = self.store or PgWebhookStore(host.pool, self.schema)
+        # The ingress reads a webhook per request; the API writes through the same cache.
+        store = CachedWebhookStore(self.store or PgWebhookStore(host.pool, self.schema))
         captures = CaptureGate(self.captures or PgCaptureStore(host.pool, self.schema))
         scenarios = self._scenario_check(host)
         waiter = ResponseWaiter(host.bus)
@@ -61,6 +64,7 @@ class TriggerService:
             settings=settings,
             limiter=RateLimiter(),
             captures=captures,
+            claims=claim_checks(host),
         )
         host.routes.extend(ingress.routes())
         webhook_service_pb2_grpc.add_WebhookServiceServicer_to_server(

@@ -89,6 +89,7 @@ class RunRequested(message.Message):
     REPLY_TO_FIELD_NUMBER: builtins.int
     SOURCE_REF_FIELD_NUMBER: builtins.int
     RESUME_FIELD_NUMBER: builtins.int
+    TRIGGER_CLAIM_CHECK_FIELD_NUMBER: builtins.int
     run_id: builtins.str
     """Run id chosen by the requester (UUID text), so a webhook can answer 202 with it before the
     orchestrator has seen the request.
@@ -103,7 +104,7 @@ class RunRequested(message.Message):
     """
     trigger: builtins.str
     """The trigger bundle as JSON text: the webhook body (plus headers and method when the webhook
-    passes them), the StartRun input, or the polled item.
+    passes them), the StartRun input, or the polled item. Empty when trigger_claim_check is set.
     """
     idempotency_key: builtins.str
     """Deduplication key scoped to the scenario: a second request with the same key starts no
@@ -127,6 +128,12 @@ class RunRequested(message.Message):
         the parked bundle path instead of at the trigger (RunService.RetryIncompleteExecution).
         """
 
+    @builtins.property
+    def trigger_claim_check(self) -> claim_check_pb2.ClaimCheck:
+        """Reference to the trigger bundle when its JSON text exceeded the claim-check threshold (a
+        large webhook body); `trigger` is then empty and the orchestrator reads the stored body.
+        """
+
     def __init__(
         self,
         *,
@@ -141,10 +148,11 @@ class RunRequested(message.Message):
         reply_to: builtins.str = ...,
         source_ref: builtins.str = ...,
         resume: IncompleteExecutionRef | None = ...,
+        trigger_claim_check: claim_check_pb2.ClaimCheck | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = typing.Literal["requested_at", b"requested_at", "resume", b"resume"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = typing.Literal["requested_at", b"requested_at", "resume", b"resume", "trigger_claim_check", b"trigger_claim_check"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = typing.Literal["idempotency_key", b"idempotency_key", "organization_id", b"organization_id", "reply_to", b"reply_to", "requested_at", b"requested_at", "resume", b"resume", "run_id", b"run_id", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "source", b"source", "source_ref", b"source_ref", "trigger", b"trigger"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = typing.Literal["idempotency_key", b"idempotency_key", "organization_id", b"organization_id", "reply_to", b"reply_to", "requested_at", b"requested_at", "resume", b"resume", "run_id", b"run_id", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "source", b"source", "source_ref", b"source_ref", "trigger", b"trigger", "trigger_claim_check", b"trigger_claim_check"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,103 @@
+"""Claim checks on the orchestrator's side of the run path (docs/adr/0006-claim-check-store.md).
+
+A webhook body, a task or a step log above the threshold does not fit a Kafka record: the
+trigger's RunRequested and the executor's TaskResult may carry a reference instead of the body,
+and the tasks and step logs this orchestrator emits do the same. Storing is asynchronous while
+the machine's output is collected synchronously, so an oversized message is queued as a
+`Deferred` at its position in the run's outbox and built just before the batch is saved
+(`materialize`), keeping the outbox order the machine produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from scenarist.run.v1.events_pb2 import RunRequested, TaskResult
+from scenarist_engine.machine import ModuleTask, Operation, RunState
+from scenarist_runtime.claim_check import ClaimChecks
+from scenarist_storage.models import OutboxMessage
+
+from scenarist_orchestrator import messages
+
+Deferred = Callable[[ClaimChecks], Awaitable[OutboxMessage]]
+Pending = list[tuple[int, Deferred]]  # (position in the run's outbox, how to build it)
+
+
+async def trigger_of(request: RunRequested, claims: ClaimChecks | None) -> Any:
+    """The trigger bundle a RunRequested carries, inline or by claim check."""
+    if request.HasField("trigger_claim_check"):
+        if claims is None:
+            raise ValueError("the trigger travels by claim check but no claim store is set")
+        return orjson.loads(await claims.resolve(b"", request.trigger_claim_check))
+    return orjson.loads(request.trigger) if request.trigger else {}
+
+
+async def result_body(payload: TaskResult, claims: ClaimChecks | None) -> bytes:
+    if not payload.HasField("claim_check"):
+        return payload.result
+    if claims is None:
+        raise ValueError("the result travels by claim check but no claim store is set")
+    return await claims.resolve(b"", payload.claim_check)
+
+
+def add_task(
+    outbox: list[OutboxMessage],
+    pending: Pending,
+    task: ModuleTask,
+    ids: tuple[str, str],
+    claims: ClaimChecks | None,
+) -> None:
+    """Append the task's message, or defer it when its body goes by claim check.
+    `ids`: (organization, scenario)."""
+    body = messages.task_body(task)
+    if claims is None or not claims.needed(len(body)):
+        outbox.append(messages.task_message(task, *ids, body))
+        return
+
+    async def build(store: ClaimChecks) -> OutboxMessage:
+        return messages.task_message(task, *ids, check=await store.offload(body))
+
+    pending.append((len(outbox), build))
+
+
+def add_step(
+    outbox: list[OutboxMessage],
+    pending: Pending,
+    step: tuple[Operation, RunState, str, str],
+    confidential: bool,
+    claims: ClaimChecks | None,
+) -> None:
+    """Append the step log, or defer it when its input or output goes by claim check.
+    `step`: (operation, state, organization, module kind)."""
+    if confidential:
+        outbox.append(messages.step_message(*step, confidential))
+        return
+    bodies = messages.step_bodies(step[0])
+    if claims is None or not any(claims.needed(len(body)) for body in bodies):
+        outbox.append(messages.step_message(*step, confidential, bodies=bodies))
+        return
+
+    async def build(store: ClaimChecks) -> OutboxMessage:
+        checks = (
+            await store.offload(bodies[0], history=True),
+            await store.offload(bodies[1], history=True),
+        )
+        return messages.step_message(*step, confidential, bodies=bodies, checks=checks)
+
+    pending.append((len(outbox), build))
+
+
+async def materialize(
+    outbox: list[OutboxMessage], pending: Pending, claims: ClaimChecks | None
+) -> list[OutboxMessage]:
+    """The outbox with every deferred message stored and built, in the machine's order."""
+    if not pending:
+        return outbox
+    assert claims is not None  # only deferred when there is a store
+    merged = list(outbox)
+    for position, build in reversed(pending):  # from the back, so positions stay valid
+        merged.insert(position, await build(claims))
+    pending.clear()
+    return merged

@@ -1,0 +1,119 @@
+"""Webhook lookups by token hash, cached for a moment: the ingress looks one up per request.
+
+Only hits are cached (an unknown token costs a lookup, so scanning random tokens cannot fill the
+cache). Every change made through this store (rotate, attach, update, delete, create) clears the
+cache of this process at once; a change made by another trigger replica is seen here after at
+most `ttl_seconds`, like the caching authenticator's tokens.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+
+from scenarist_storage.models import JsonObject, Page
+from scenarist_storage.ports import WebhookStore
+from scenarist_storage.webhook_models import NewWebhook, WebhookAuthData, WebhookRecord
+
+DEFAULT_TTL_SECONDS = 2.0
+DEFAULT_CAPACITY = 10_000
+
+
+class CachedWebhookStore:
+    def __init__(
+        self,
+        inner: WebhookStore,
+        *,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        capacity: int = DEFAULT_CAPACITY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._inner = inner
+        self._ttl = ttl_seconds
+        self._capacity = capacity
+        self._clock = clock
+        self._hits: OrderedDict[bytes, tuple[float, WebhookRecord]] = OrderedDict()
+
+    def clear(self) -> None:
+        self._hits.clear()
+
+    async def find_by_token_hash(self, token_hash: bytes) -> WebhookRecord | None:
+        now = self._clock()
+        cached = self._hits.get(token_hash)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        record = await self._inner.find_by_token_hash(token_hash)
+        if record is None:
+            self._hits.pop(token_hash, None)
+            return None
+        self._hits[token_hash] = (now + self._ttl, record)
+        self._hits.move_to_end(token_hash)
+        if len(self._hits) > self._capacity:
+            self._hits.popitem(last=False)
+        return record
+
+    async def create(self, new: NewWebhook) -> WebhookRecord:
+        self.clear()
+        return await self._inner.create(new)
+
+    async def get(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> WebhookRecord | None:
+        return await self._inner.get(org_id, webhook_id)
+
+    async def list(
+        self,
+        org_id: uuid.UUID,
+        *,
+        scenario_id: uuid.UUID | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[WebhookRecord]:
+        return await self._inner.list(
+            org_id, scenario_id=scenario_id, page_size=page_size, page_token=page_token
+        )
+
+    async def rotate(
+        self,
+        org_id: uuid.UUID,
+        webhook_id: uuid.UUID,
+        *,
+        token: tuple[bytes, bytes] | None = None,
+        auth: WebhookAuthData | None = None,
+    ) -> WebhookRecord:
+        # Cleared before and after: a lookup racing the write must not re-cache the old token.
+        self.clear()
+        try:
+            return await self._inner.rotate(org_id, webhook_id, token=token, auth=auth)
+        finally:
+            self.clear()
+
+    async def attach(
+        self, org_id: uuid.UUID, webhook_id: uuid.UUID, scenario_id: uuid.UUID | None
+    ) -> WebhookRecord:
+        self.clear()
+        try:
+            return await self._inner.attach(org_id, webhook_id, scenario_id)
+        finally:
+            self.clear()
+
+    async def update(
+        self,
+        org_id: uuid.UUID,
+        webhook_id: uuid.UUID,
+        *,
+        name: str | None = None,
+        options: JsonObject | None = None,
+    ) -> WebhookRecord:
+        self.clear()
+        try:
+            return await self._inner.update(org_id, webhook_id, name=name, options=options)
+        finally:
+            self.clear()
+
+    async def delete(self, org_id: uuid.UUID, webhook_id: uuid.UUID) -> None:
+        self.clear()
+        try:
+            await self._inner.delete(org_id, webhook_id)
+        finally:
+            self.clear()
