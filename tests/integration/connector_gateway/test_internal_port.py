@@ -15,7 +15,7 @@ from scenarist.connector.v1 import connector_service_pb2 as cpb
 from scenarist.connector.v1 import connector_service_pb2_grpc as cpb_grpc
 from scenarist.connector.v1.connection_pb2 import ConnectionType
 from scenarist_connector_sdk.testing import FakeHttpServer, FakeRequest, FakeResponse
-from scenarist_executor.apps import GatewayClient
+from scenarist_runtime.gateway import GatewayClient
 from scenarist_storage.models import Role
 
 pytestmark = pytest.mark.integration

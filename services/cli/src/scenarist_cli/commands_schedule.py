@@ -133,7 +133,13 @@ def definition(args: argparse.Namespace) -> pb.ScheduleDefinition:
     if args.poll:
         app, _, module = args.poll.partition(":")
         request.poll.CopyFrom(
-            schedule_pb2.PollTarget(app=app, module=module, inputs=args.poll_inputs or "")
+            schedule_pb2.PollTarget(
+                app=app,
+                module=module,
+                inputs=args.poll_inputs or "",
+                connection_id=args.poll_connection or "",
+                max_items=args.poll_max_items or 0,
+            )
         )
     return request
 
@@ -251,6 +257,10 @@ def add_schedule_commands(commands: Any) -> None:
     create.add_argument("--max-runs-per-minute", type=int, help="the scenario's rate limit")
     create.add_argument("--poll", help="make it a polling trigger of APP:MODULE")
     create.add_argument("--poll-inputs", help="the poll module's inputs, a JSON object")
+    create.add_argument("--poll-connection", help="the connection id the poll module uses")
+    create.add_argument(
+        "--poll-max-items", type=int, help="most items (bundles) per poll; default 100"
+    )
     create.add_argument("--paused", action="store_true", help="create it paused")
     _command(sub, "list", schedule_list, "list schedules, newest first", parent).add_argument(
         "--scenario", help="only schedules of this scenario"

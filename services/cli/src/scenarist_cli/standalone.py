@@ -173,9 +173,25 @@ def _banner(demo: Demo, settings: ServiceSettings, grpc_port: int, http_url: str
     )
 
 
+def _public_url(values: dict[str, str], http_port: int) -> str | None:
+    """The base of webhook URLs: SCENARIST_PUBLIC_URL (environment, then local.env), unless the
+    stored one is this machine's loopback address from a run on another port."""
+    if found := os.environ.get("SCENARIST_PUBLIC_URL"):
+        return found
+    local = f"http://127.0.0.1:{http_port}" if http_port else None
+    stored = values.get("SCENARIST_PUBLIC_URL")
+    if stored and not (local and stored.startswith("http://127.0.0.1:")):
+        return stored
+    return local
+
+
 async def serve_standalone(root: Path, http_port: int, grpc_port: int) -> int:
     values = _local_env(root)
     _ensure_secret_keys(values)
+    if configured := _public_url(values, http_port):
+        # The trigger reads it at start: the webhook URLs it returns (shown by the studio) must
+        # name the port this process listens on, not the default 8080.
+        os.environ["SCENARIST_PUBLIC_URL"] = configured
     settings = load_settings(
         ServiceSettings,
         overrides={
@@ -196,7 +212,7 @@ async def serve_standalone(root: Path, http_port: int, grpc_port: int) -> int:
         hosted = await start_host(names, settings, lifecycle)
         hosted.host.shared["http_url"] = hosted.http_url
         target = f"127.0.0.1:{hosted.grpc_port}"
-        public_url = values.get("SCENARIST_PUBLIC_URL", hosted.http_url)
+        public_url = configured or hosted.http_url
         async with grpc.aio.insecure_channel(target) as channel:
             token = await _ensure_token(hosted.host.shared, channel, values.get("SCENARIST_TOKEN"))
             demo = await _ensure_demo(channel, token, values, public_url)

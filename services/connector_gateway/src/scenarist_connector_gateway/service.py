@@ -34,6 +34,7 @@ from scenarist_connector_gateway.catalogue import builtin_catalogue
 from scenarist_connector_gateway.connections import ConnectionServicer
 from scenarist_connector_gateway.connector import ConnectorServicer
 from scenarist_connector_gateway.data_stores import DataStoreServicer
+from scenarist_connector_gateway.datastore_app import datastore_connector
 from scenarist_connector_gateway.execution import CallRefusedError, ModuleRunner
 from scenarist_connector_gateway.internal import start_internal_server
 from scenarist_connector_gateway.limits import RateLimits, build_limiter, observe_redis_pool
@@ -83,7 +84,7 @@ class ConnectorGatewayService:
         keyring = Keyring.from_settings(settings)  # fails the start when no key is configured
         connections = PgConnectionStore(host.pool, SCHEMA)
         data_stores = PgDataStoreStore(host.pool, SCHEMA)
-        runner = self._runner(host, settings, connections, keyring)
+        runner = self._runner(host, settings, connections, keyring, data_stores)
         server = host.grpc_server
         connector_service_pb2_grpc.add_ConnectorServiceServicer_to_server(
             ConnectorServicer(with_apps(builtin_catalogue(), runner.runtime.registry)), server
@@ -117,8 +118,13 @@ class ConnectorGatewayService:
         settings: GatewaySettings,
         connections: PgConnectionStore,
         keyring: Keyring,
+        data_stores: PgDataStoreStore,
     ) -> ModuleRunner:
         runtime = ConnectorRuntime(settings=runtime_settings(settings))
+        # Gateway-native: the data store modules use the gateway's own stores (datastore_app.py).
+        runtime.registry.register(
+            datastore_connector(data_stores, max_records=settings.data_store_max_records)
+        )
         host.lifecycle.add_shutdown_hook(runtime.aclose, name="connector runtime")
         for name, problem in runtime.registry.failures.items():
             log.error("connector not loaded", extra={"connector": name, "problem": problem})

@@ -13,13 +13,12 @@ inputs too, under the evaluated mapper, as Make's modules read both.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import grpc
 import orjson
 from scenarist.connector.v1 import connector_service_pb2 as pb
-from scenarist.connector.v1 import connector_service_pb2_grpc as pb_grpc
 from scenarist_engine.errors import ErrorType, ExpressionError
 from scenarist_engine.iml import evaluate_mapping
 from scenarist_engine.iml.values import to_json_compatible
@@ -27,45 +26,9 @@ from scenarist_engine.machine import ModuleTask, TaskResult
 from scenarist_engine.machine.execution import eval_context
 from scenarist_engine.machine.state import ErrorInfo
 from scenarist_engine.model import Module
-from scenarist_observability.grpc_tracing import client_interceptors
+from scenarist_runtime.gateway import CONFIGURATION_CODES, NO_GATEWAY, Execute
 
 CONNECTION_PARAMETERS = ("__IMTCONN__", "connection")
-
-# Statuses that say the call can never succeed as sent; anything else (gateway down, deadline,
-# auth misconfigured between services) is worth the engine's retry, like a ConnectionError.
-_CONFIGURATION_CODES = frozenset(
-    {
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.NOT_FOUND,
-        grpc.StatusCode.FAILED_PRECONDITION,
-    }
-)
-
-
-class Execute(Protocol):
-    def __call__(
-        self, request: pb.ExecuteModuleRequest, timeout: float | None = None
-    ) -> Awaitable[pb.ExecuteModuleResponse]: ...
-
-
-class GatewayClient:
-    """ExecuteModule over gRPC, on the gateway's internal port."""
-
-    def __init__(self, target: str, secret: str) -> None:
-        self._channel = grpc.aio.insecure_channel(target, interceptors=client_interceptors())
-        self._stub = pb_grpc.ConnectorServiceStub(self._channel)
-        self._metadata = (("authorization", f"Bearer {secret}"),)
-
-    async def __call__(
-        self, request: pb.ExecuteModuleRequest, timeout: float | None = None
-    ) -> pb.ExecuteModuleResponse:
-        response: pb.ExecuteModuleResponse = await self._stub.ExecuteModule(
-            request, timeout=timeout, metadata=self._metadata
-        )
-        return response
-
-    async def close(self) -> None:
-        await self._channel.close(None)
 
 
 class _FailedError(Exception):
@@ -109,7 +72,8 @@ def _request(module: Module, task: ModuleTask, org_id: str, inputs: Mapping[str,
 
 def _rpc_failure(error: grpc.aio.AioRpcError) -> ErrorInfo:
     code = error.code()
-    kind = ErrorType.INVALID_CONFIGURATION if code in _CONFIGURATION_CODES else ErrorType.CONNECTION
+    # Anything but a configuration status is worth the engine's retry, like a ConnectionError.
+    kind = ErrorType.INVALID_CONFIGURATION if code in CONFIGURATION_CODES else ErrorType.CONNECTION
     return ErrorInfo(kind.value, f"connector gateway: {code.name}: {error.details() or ''}")
 
 
@@ -164,13 +128,7 @@ class AppModuleRunner:
     async def _call(self, request: pb.ExecuteModuleRequest) -> list[dict[str, Any]]:
         execute = self._execute()
         if execute is None:
-            raise _FailedError(
-                ErrorInfo(
-                    ErrorType.CONNECTION.value,
-                    "no connector gateway: host one in this process or set "
-                    "SCENARIST_INTERNAL_SECRET and SCENARIST_GATEWAY_TARGET",
-                )
-            )
+            raise _FailedError(ErrorInfo(ErrorType.CONNECTION.value, NO_GATEWAY))
         try:
             response = await execute(request, self._timeout)
         except grpc.aio.AioRpcError as error:

@@ -3,7 +3,9 @@ connector gateway.
 
 The registry is read once per process from the installed connectors' entry points; its modules
 join the built-in kinds both for validating documents and for planning runs. A built-in kind of
-the same name wins, as it does in the executor.
+the same name wins, as it does in the executor. Gateway-native apps (the data store modules,
+which run on the gateway's own stores) are not connector packages: their specs come from
+``scenarist_connectors.datastore_spec``.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+from scenarist_connector_sdk import AppSpec, ModuleSpec, Registry
 from scenarist_connector_sdk import ModuleKind as AppModuleKind
-from scenarist_connector_sdk import Registry
+from scenarist_connectors import datastore_spec
 from scenarist_engine.modules import BUILTIN_KINDS, ModuleKind, Role
 
 log = logging.getLogger(__name__)
@@ -27,16 +30,26 @@ _ROLES = {
 }
 
 
+# Apps the connector gateway runs itself: (app, its modules), declared without code.
+GATEWAY_NATIVE: tuple[tuple[AppSpec, tuple[ModuleSpec, ...]], ...] = (
+    (datastore_spec.APP, datastore_spec.MODULES),
+)
+
+
+def kinds_of(app: AppSpec, modules: Iterable[ModuleSpec]) -> dict[str, ModuleKind]:
+    kinds: dict[str, ModuleKind] = {}
+    for module in modules:
+        name = f"{app.name}:{module.name}"
+        if name not in BUILTIN_KINDS:
+            kinds[name] = ModuleKind(name, _ROLES[module.kind], title=module.label or module.name)
+    return kinds
+
+
 def kinds_from(registry: Registry) -> dict[str, ModuleKind]:
     kinds: dict[str, ModuleKind] = {}
-    for app in registry.list_apps():
-        connector = registry.connector(str(app["name"]))
-        for module in connector.modules.values():
-            name = f"{connector.spec.name}:{module.spec.name}"
-            if name not in BUILTIN_KINDS:
-                kinds[name] = ModuleKind(
-                    name, _ROLES[module.spec.kind], title=module.spec.label or module.spec.name
-                )
+    for described in registry.list_apps():
+        connector = registry.connector(str(described["name"]))
+        kinds.update(kinds_of(connector.spec, (m.spec for m in connector.modules.values())))
     return kinds
 
 
@@ -57,7 +70,10 @@ def _app_kinds(openapi_specs: str) -> Mapping[str, ModuleKind]:
     registry = Registry.from_entry_points()
     for name, problem in registry.failures.items():
         log.error("connector not loaded", extra={"connector": name, "problem": problem})
-    return kinds_from(registry)
+    kinds: dict[str, ModuleKind] = {}
+    for app, modules in GATEWAY_NATIVE:
+        kinds.update(kinds_of(app, modules))
+    return kinds | kinds_from(registry)
 
 
 def known_modules() -> frozenset[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
 from scenarist_bus import topics
 from scenarist_bus.consuming import commit_or_hand_back
@@ -13,6 +14,7 @@ from scenarist_bus.instrument import process_spans
 from scenarist_bus.lag import LagReporter
 from scenarist_bus.port import Bus, Consumer, OutgoingMessage, Producer, Record, TopicPartition
 from scenarist_observability.metrics import METRICS
+from scenarist_storage.models import ClaimedMessage
 from scenarist_storage.ports import RunStore
 
 from scenarist_orchestrator.processor import SERVICE, RunProcessor
@@ -87,31 +89,41 @@ class OrchestratorLoop:
             for record, reason in outcome.dead_letters:
                 await dead_letter(self._producer, record, reason, error_type="invalid_message")
                 METRICS.dlq_messages.labels(record.topic, "invalid_message").inc()
-        await self.relay()
-        await commit_or_hand_back(self._consumer, records)
+        consumer = self._consumer
+        await self.relay(then=lambda: commit_or_hand_back(consumer, records))
         return len(records)
 
-    async def relay(self, limit: int = 1000) -> int:
-        """Publish what the outbox holds, oldest first, then delete it."""
+    async def relay(
+        self, limit: int = 1000, then: Callable[[], Awaitable[object]] | None = None
+    ) -> int:
+        """Publish what the outbox holds, oldest first, then delete it; `then` (the batch's
+        offset commit) runs once everything is published, alongside the last delete: the
+        delete only tidies up (rows it misses are published again after their lease)."""
         assert self._producer is not None
         published = 0
         while True:
             with METRICS.db_transaction_duration.labels(SERVICE).time():
                 claimed = await self._runs.claim_outbox(limit, lease_seconds=self._outbox_lease)
             if not claimed:
+                if then is not None:
+                    await then()
                 return published
             # The producer counts the messages and opens their publish spans, continuing each
             # run's trace from the context its outbox row kept.
             await self._producer.send_batch(
                 [OutgoingMessage(m.topic, m.value, m.key, m.headers) for m in claimed]
             )
-            with METRICS.db_transaction_duration.labels(SERVICE).time():
-                await self._runs.delete_outbox([m.id for m in claimed])
             published += len(claimed)
             if len(claimed) < limit:
                 # The outbox held less than a page: it was empty an instant ago, and asking
                 # again would cost a round trip per batch; the next batch relays what came since.
+                await asyncio.gather(self._delete(claimed), *([then()] if then else []))
                 return published
+            await self._delete(claimed)
+
+    async def _delete(self, claimed: list[ClaimedMessage]) -> None:
+        with METRICS.db_transaction_duration.labels(SERVICE).time():
+            await self._runs.delete_outbox([m.id for m in claimed])
 
     async def run(self, stopping: asyncio.Event) -> None:
         await self.start()

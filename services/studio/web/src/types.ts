@@ -138,7 +138,17 @@ export interface ScheduleView {
   next_due_at: string | null;
   last_fired_at: string | null;
   last_error: string;
+  max_runs_per_minute: number;
   polling: boolean;
+  poll: PollView | null;
+}
+
+export interface PollView {
+  app: string;
+  module: string;
+  inputs: Record<string, unknown>;
+  connection_id: string;
+  max_items: number;
 }
 
 export interface IncompleteView {

@@ -1,10 +1,11 @@
 """Polling triggers ("watch new records"): a source returns items newer than a cursor.
 
-Sources are pluggable per app. The connector gateway's ExecuteModule has no cursor contract for
-trigger modules yet, so no gateway source is wired; the service takes sources from
-`host.shared["trigger.poll_sources"]` ({app name: PollSource}) and ships `ListPollSource`, an
-in-process source tests (and demos) feed with items. A schedule whose app has no source fails
-each poll with a clear `last_error` and keeps its cursor.
+Sources are pluggable per app. Every app module polls through the connector gateway
+(`GatewayPollSource`, gateway_polling.py, the service's default source); `host.shared[
+"trigger.poll_sources"]` ({app name: PollSource}) may put other sources in front of it, such as
+`ListPollSource`, an in-process source tests (and demos) feed with items. A failed poll keeps
+the cursor and shows its reason as the schedule's `last_error`; a failure that cannot heal by
+itself (refused credentials, a wrong connection or module) also pauses the schedule.
 
 Two guards keep an item from being emitted twice: the cursor the source returns, stored in the
 same transaction as the RunRequested carrying the items (see scheduler), and a bounded set of
@@ -23,7 +24,18 @@ TEST_APP = "scenarist-test"
 
 
 class PollError(Exception):
-    """The source could not be polled; the message is shown as the schedule's last_error."""
+    """The source could not be polled; the message is shown as the schedule's last_error.
+
+    `retry_after`: the app asked for a pause (a rate limit), so no poll before that many seconds.
+    `pause`: polling again cannot help until someone fixes the schedule or its connection.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, pause: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.pause = pause
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class PollTarget:
     connection_id: str = ""
     max_items: int = DEFAULT_MAX_ITEMS
     org_id: str = ""
+    scenario_id: str = ""
     schedule_id: str = ""
 
     @classmethod

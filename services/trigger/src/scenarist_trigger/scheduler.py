@@ -14,6 +14,10 @@ pending messages and clears each once the bus acknowledged it.
   (of any replica) with the same key.
 - Polled items travel in the pending message written with the cursor that follows them, so an
   item is neither lost nor emitted again after a restart.
+- A failed poll keeps the cursor. A rate limit moves the schedule to its first slot after the
+  app's `retry_after`; a failure that cannot heal by itself (PollError.pause: refused
+  credentials, a wrong connection or module) pauses the schedule once the pass committed, with
+  the reason in `last_error` ("paused: ...").
 
 See docs/adr/0003-schedules-and-polling.md for the missed-runs policy and the rate limit.
 """
@@ -35,6 +39,7 @@ from scenarist_bus import envelope, topics
 from scenarist_bus.port import BusError, Producer
 from scenarist_observability.metrics import METRICS
 from scenarist_observability.tracing import get_tracer
+from scenarist_storage.errors import StorageError
 from scenarist_storage.ports import ScheduleClaim, ScheduleStore
 from scenarist_storage.schedule_models import (
     FireState,
@@ -50,6 +55,9 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MINUTE = timedelta(minutes=1)
+PAUSED = "paused: "
+# Schedules a pass pauses after its commit: (organization, schedule, next slot).
+Pauses = list[tuple[uuid.UUID, uuid.UUID, datetime | None]]
 
 
 def utc_now() -> datetime:
@@ -92,12 +100,14 @@ class Scheduler:
         *,
         clock: Clock = utc_now,
         sources: Mapping[str, PollSource] | None = None,
+        default_source: PollSource | None = None,
         config: SchedulerConfig | None = None,
     ) -> None:
         self._store = store
         self._producer = producer
         self._clock = clock
         self._sources = sources if sources is not None else {}
+        self._default_source = default_source  # for apps without a source of their own
         self._config = config or SchedulerConfig()
         self.passes = 0  # completed passes, for readiness and tests
 
@@ -115,13 +125,16 @@ class Scheduler:
         """One pass; returns the number of RunRequested acknowledged by the bus."""
         now = self._clock()
         outbox: list[tuple[uuid.UUID, PendingFire]] = []
+        pauses: Pauses = []
         async with self._store.claim_due(
             now, limit=self._config.batch, pending_before=now - self._config.pending_grace
         ) as claim:
             for record in claim.schedules:
-                pending = await self._handle(claim, record, now)
+                pending = await self._handle(claim, record, now, pauses)
                 if pending is not None:
                     outbox.append((record.id, pending))
+        for org_id, schedule_id, due in pauses:
+            await self._pause(org_id, schedule_id, due)
         sent = 0
         for schedule_id, pending in outbox:
             if await self._send(schedule_id, pending):
@@ -149,8 +162,16 @@ class Scheduler:
         METRICS.schedules_fired.inc()
         return True
 
+    async def _pause(self, org_id: uuid.UUID, schedule_id: uuid.UUID, due: datetime | None) -> None:
+        # After the commit: the claim's transaction holds the row. A crash before this leaves
+        # the schedule unpaused; its next poll fails the same way and pauses it then.
+        try:
+            await self._store.set_paused(org_id, schedule_id, True, due)
+        except StorageError:
+            log.warning("pausing a failing polling schedule failed", exc_info=True)
+
     async def _handle(
-        self, claim: ScheduleClaim, record: ScheduleRecord, now: datetime
+        self, claim: ScheduleClaim, record: ScheduleRecord, now: datetime, pauses: Pauses
     ) -> PendingFire | None:
         state = record.state
         if state.pending is not None:
@@ -170,13 +191,11 @@ class Scheduler:
         advanced = replace(state, next_due_at=following, attempt_at=following, last_error="")
         trigger: object = {"schedule_id": str(record.id), "due_at": fire_slot.isoformat()}
         source = TRIGGER_SOURCE_SCHEDULE
-        poll = record.definition.poll
-        if poll is not None:
-            outcome = await self._poll(record, poll, advanced)
-            if isinstance(outcome, FireState):
-                await claim.save(record.id, outcome)
+        if record.definition.poll is not None:
+            polled = await self._poll_step(claim, record, calendar, advanced, pauses)
+            if polled is None:
                 return None
-            trigger, advanced = outcome
+            trigger, advanced = polled
             source = TRIGGER_SOURCE_POLL
         limit = record.definition.max_runs_per_minute or self._config.default_runs_per_minute
         window = now.replace(second=0, microsecond=0)
@@ -188,21 +207,49 @@ class Scheduler:
         await claim.save(record.id, replace(advanced, pending=pending, last_fired_at=now))
         return pending
 
+    async def _poll_step(
+        self,
+        claim: ScheduleClaim,
+        record: ScheduleRecord,
+        calendar: Calendar,
+        advanced: FireState,
+        pauses: Pauses,
+    ) -> tuple[list[dict[str, object]], FireState] | None:
+        """(bundles, state with the new cursor) to fire; None when there is nothing to fire
+        (the state to keep is saved)."""
+        outcome = await self._poll(record, advanced)
+        if isinstance(outcome, PollError):
+            failed = failed_poll(calendar, advanced, outcome, self._clock())
+            await claim.save(record.id, failed)
+            if outcome.pause:
+                pauses.append((record.org_id, record.id, failed.next_due_at))
+            return None
+        if isinstance(outcome, FireState):
+            await claim.save(record.id, outcome)
+            return None
+        return outcome
+
     async def _poll(
-        self, record: ScheduleRecord, poll: Mapping[str, object], advanced: FireState
-    ) -> tuple[list[dict[str, object]], FireState] | FireState:
-        """(bundles, state with the new cursor) when there are new items; otherwise the state to
-        save: advanced past this slot, with the cursor moved (no items) or kept (an error)."""
-        target = PollTarget.from_json(poll, org_id=str(record.org_id), schedule_id=str(record.id))
-        source = self._sources.get(target.app)
+        self, record: ScheduleRecord, advanced: FireState
+    ) -> tuple[list[dict[str, object]], FireState] | FireState | PollError:
+        """(bundles, state with the new cursor) when there are new items; the state advanced
+        past this slot with the cursor moved when there are none; or why the poll failed."""
+        target = PollTarget.from_json(
+            record.definition.poll or {},
+            org_id=str(record.org_id),
+            scenario_id=str(record.scenario_id),
+            schedule_id=str(record.id),
+        )
+        source = self._sources.get(target.app) or self._default_source
         try:
             if source is None:
                 raise PollError(f"no poll source for app {target.app!r}")
             async with asyncio.timeout(self._config.poll_timeout_seconds):
                 result = await source.poll(target, record.state.cursor)
-        except (PollError, TimeoutError) as exc:
-            message = str(exc) or "the poll timed out"
-            return replace(advanced, cursor=record.state.cursor, last_error=message[:500])
+        except PollError as exc:
+            return exc
+        except TimeoutError:
+            return PollError("the poll timed out")
         items, seen = fresh_items(result, record.state.seen)
         cursor = result.cursor if result.cursor is not None else record.state.cursor
         moved = replace(advanced, cursor=cursor, seen=seen, last_fired_at=self._clock())
@@ -231,3 +278,19 @@ class Scheduler:
         )
         message.requested_at.FromDatetime(now.astimezone(UTC).replace(tzinfo=None))
         return PendingFire(key, message.SerializeToString(), now)
+
+
+def failed_poll(
+    calendar: Calendar, advanced: FireState, error: PollError, now: datetime
+) -> FireState:
+    """The state after a failed poll: the cursor and seen ids as they were, the reason shown, and
+    under a rate limit the next slot moved to the first one after the app's retry_after."""
+    reason = f"{PAUSED}{error}" if error.pause else str(error)
+    state = replace(advanced, last_error=reason[:500])
+    if error.retry_after is None or advanced.next_due_at is None:
+        return state
+    ready = now + timedelta(seconds=max(0.0, error.retry_after))
+    if advanced.next_due_at >= ready:
+        return state
+    later = calendar.next_due(ready)
+    return replace(state, next_due_at=later, attempt_at=later)

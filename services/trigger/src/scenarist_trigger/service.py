@@ -6,9 +6,13 @@ until the scenario is activated (docs/adr/0004-queue-while-inactive.md).
 
 What tests (or an embedding launcher) may put into `host.shared` before starting it:
 `"trigger.clock"` (a `() -> datetime` the scheduler and schedule API read the time from),
-`"trigger.poll_sources"` ({app: PollSource}) and `"trigger.scenario_check"` (a ScenarioCheck
-standing in for the orchestrator when it is not hosted with the trigger; see scenario_check.py).
-The service puts its Scheduler at `"trigger.scheduler"`.
+`"trigger.poll_sources"` ({app: PollSource}, ahead of the gateway, which polls every other app)
+and `"trigger.scenario_check"` (a ScenarioCheck standing in for the orchestrator when it is not
+hosted with the trigger; see scenario_check.py). The service puts its Scheduler at
+`"trigger.scheduler"`.
+
+Polling triggers of app modules run in the connector gateway (gateway_polling.py), reached like
+the executor reaches it: in-process when hosted together, else its internal port.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import timedelta
 
 from scenarist.trigger.v1 import schedule_service_pb2_grpc, webhook_service_pb2_grpc
 from scenarist_runtime.claim_check import claim_checks
+from scenarist_runtime.gateway import gateway_execute
 from scenarist_runtime.host import ServiceHost
 from scenarist_storage.capture_models import CaptureStore
 from scenarist_storage.pg.captures import PgCaptureStore
@@ -27,6 +32,7 @@ from scenarist_storage.ports import ScheduleStore, WebhookStore
 
 from scenarist_trigger.capture import CaptureGate
 from scenarist_trigger.crypto import load_box
+from scenarist_trigger.gateway_polling import GatewayPollSource
 from scenarist_trigger.grpc_api import WebhookServicer
 from scenarist_trigger.guards import RateLimiter
 from scenarist_trigger.ingress import Ingress
@@ -99,6 +105,9 @@ class TriggerService:
             await host.bus.producer(),
             clock=clock,
             sources=host.shared.get("trigger.poll_sources") or {},
+            default_source=GatewayPollSource(
+                gateway_execute(host, settings), timeout=settings.schedule_poll_timeout_seconds
+            ),
             config=config,
         )
         host.shared["trigger.scheduler"] = scheduler

@@ -7,12 +7,15 @@ Read from the environment like every other setting (``SCENARIST_PUBLIC_URL``,
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
+from scenarist_runtime.gateway import GatewayClientSettings
 from scenarist_runtime.settings import ServiceSettings, load_settings
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024  # Make's 5 MB payload limit
 
 
-class TriggerSettings(ServiceSettings):
+class TriggerSettings(GatewayClientSettings):
+    # GatewayClientSettings: where polling triggers reach the connector gateway
+    # (SCENARIST_GATEWAY_TARGET, SCENARIST_INTERNAL_SECRET, SCENARIST_GATEWAY_TRANSPORT).
     # Base of the URLs shown to users; the ingress itself never trusts it.
     public_url: str = "http://127.0.0.1:8080"
     # base64 of 32 bytes: the AES-256-GCM key sealing URL tokens and signing secrets. When unset,

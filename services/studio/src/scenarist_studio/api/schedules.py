@@ -1,11 +1,13 @@
 """The schedule editor: a scenario's schedules (ScheduleService on the trigger), every kind with
-its time zone and start/end dates; pause, resume and delete."""
+its time zone and start/end dates, the scenario's run rate limit and, for polling triggers, the
+app module to poll with its connection and inputs; pause, resume and delete."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, Field
 from scenarist.trigger.v1 import schedule_pb2
 from scenarist.trigger.v1 import schedule_service_pb2 as pb
@@ -14,7 +16,7 @@ from starlette.responses import Response
 
 from scenarist_studio.context import Ctx
 from scenarist_studio.routing import Endpoint
-from scenarist_studio.views import time_text
+from scenarist_studio.views import json_text, time_text
 
 Kind = Literal["interval", "once", "daily", "weekly", "monthly", "dates", "cron"]
 _KINDS: dict[str, schedule_pb2.ScheduleKind.ValueType] = {
@@ -27,6 +29,16 @@ _KINDS: dict[str, schedule_pb2.ScheduleKind.ValueType] = {
     "cron": schedule_pb2.SCHEDULE_KIND_CRON,
 }
 _KIND_NAMES = {value: name for name, value in _KINDS.items()}
+
+
+class PollBody(BaseModel):
+    """A polling trigger: the app's trigger module asked for new items each time it is due."""
+
+    app: str = Field(min_length=1, max_length=100)
+    module: str = Field(min_length=1, max_length=200)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    connection_id: str = Field(default="", max_length=100)
+    max_items: int = Field(default=0, ge=0, le=1000)
 
 
 class ScheduleBody(BaseModel):
@@ -44,6 +56,30 @@ class ScheduleBody(BaseModel):
     start_at: AwareDatetime | None = None
     end_at: AwareDatetime | None = None
     paused: bool = False
+    # Counted per scenario by the trigger; 0 is its default. UpdateSchedule replaces the whole
+    # definition, so the editor always sends both of these back.
+    max_runs_per_minute: int = Field(default=0, ge=0, le=10_000)
+    poll: PollBody | None = None
+
+
+def _poll(body: PollBody) -> schedule_pb2.PollTarget:
+    return schedule_pb2.PollTarget(
+        app=body.app,
+        module=body.module,
+        inputs=orjson.dumps(body.inputs).decode() if body.inputs else "",
+        connection_id=body.connection_id,
+        max_items=body.max_items,
+    )
+
+
+def _poll_view(poll: schedule_pb2.PollTarget) -> dict[str, Any]:
+    return {
+        "app": poll.app,
+        "module": poll.module,
+        "inputs": json_text(poll.inputs) or {},
+        "connection_id": poll.connection_id,
+        "max_items": poll.max_items,
+    }
 
 
 def _definition(body: ScheduleBody) -> pb.ScheduleDefinition:
@@ -59,7 +95,10 @@ def _definition(body: ScheduleBody) -> pb.ScheduleDefinition:
             dates=body.dates,
             cron=body.cron,
         ),
+        max_runs_per_minute=body.max_runs_per_minute,
     )
+    if body.poll is not None:
+        definition.poll.CopyFrom(_poll(body.poll))
     for name in ("start_at", "end_at"):
         moment: datetime | None = getattr(body, name)
         if moment is not None:
@@ -87,7 +126,9 @@ def schedule_view(s: schedule_pb2.Schedule) -> dict[str, Any]:
         "next_due_at": time_text(s, "next_due_at"),
         "last_fired_at": time_text(s, "last_fired_at"),
         "last_error": s.last_error,
+        "max_runs_per_minute": s.max_runs_per_minute,
         "polling": s.HasField("poll"),
+        "poll": _poll_view(s.poll) if s.HasField("poll") else None,
     }
 
 

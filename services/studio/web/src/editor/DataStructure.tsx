@@ -6,20 +6,9 @@ import { useEffect, useRef, useState } from "react";
 import { api, errorText } from "../api";
 import { BundleTree } from "../components/BundleTree";
 import type { StructureField } from "../types";
-
-interface Capture {
-  waiting: boolean;
-  captured_at: string | null;
-  content_type: string;
-  body: unknown;
-  body_bytes: number;
-  too_large: boolean;
-  structure: StructureField[] | null;
-}
+import { startCapture, waitForCapture, type Capture } from "./captures";
 
 const TYPES = ["text", "number", "boolean", "date", "email", "url", "collection", "array", "any"];
-const POLL_MS = 1000;
-const MAX_POLLS = 600;
 
 function FieldRows({ fields, path, onChange }: { fields: StructureField[]; path: string; onChange: (fields: StructureField[]) => void }) {
   const set = (index: number, patch: Partial<StructureField>) => onChange(fields.map((f, i) => (i === index ? { ...f, ...patch } : f)));
@@ -67,24 +56,13 @@ export function DataStructure({ webhookId, current, onSaved }: Props) {
     [],
   );
 
-  const wait = async () => {
-    for (let i = 0; i < MAX_POLLS && alive.current; i++) {
-      await new Promise((resolve) => window.setTimeout(resolve, POLL_MS));
-      const found = await api<Capture>("GET", `/webhooks/${webhookId}/capture`);
-      if (!alive.current) return;
-      setCapture(found);
-      if (!found.waiting) {
-        setFields(found.structure ?? []);
-        return;
-      }
-    }
-  };
   const start = async () => {
     try {
       setMessage(null);
       setFields(null);
-      setCapture(await api<Capture>("POST", `/webhooks/${webhookId}/capture`));
-      await wait();
+      setCapture(await startCapture(webhookId));
+      const found = await waitForCapture(webhookId, () => alive.current, setCapture);
+      if (found) setFields(found.structure ?? []);
     } catch (e) {
       setMessage(errorText(e));
     }

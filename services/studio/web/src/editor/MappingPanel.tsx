@@ -60,7 +60,7 @@ export function MappingPanel({ upstream, specs, functions, lastSteps }: Props) {
             <summary>
               {node.id}. {node.module.label || specs.get(node.module.module)?.label || node.module.module}
             </summary>
-            {items.length === 0 && <p className="muted">Run the scenario once to see this module's output.</p>}
+            {items.length === 0 && <p className="muted">Run the scenario once (the Run once tab) to see this module's output.</p>}
             <div className="chips">
               {items.map((path) => (
                 <button

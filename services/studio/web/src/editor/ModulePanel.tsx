@@ -80,6 +80,12 @@ export function ModulePanel({ node, spec, app, readOnly, hasErrorHandler, onChan
         {module.id}. {spec?.label ?? module.module}
       </h2>
       <p className="muted">{module.module}</p>
+      {module.module === "gateway:CustomWebHook" && (
+        <p className="hint-text">
+          This trigger starts the scenario when its URL receives a request. Find or create the URL under <strong>Webhooks</strong> in the
+          toolbar, or in the <strong>Run once</strong> tab, which can also capture a request and run the scenario with its data.
+        </p>
+      )}
       <label className="field">
         <span>Module label</span>
         <input value={module.label ?? ""} readOnly={readOnly} onChange={(e) => onChange({ ...module, label: e.target.value || null })} />

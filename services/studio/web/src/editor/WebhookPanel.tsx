@@ -3,40 +3,15 @@
 
 import { useEffect, useState } from "react";
 import { api, errorText } from "../api";
+import { CopyButton } from "../components/CopyButton";
 import { Modal } from "../components/Modal";
-import type { StructureField } from "../types";
+import { curlCommand, type WebhookView as Webhook } from "./captures";
 import { DataStructure } from "./DataStructure";
-
-interface Webhook {
-  id: string;
-  name: string;
-  url: string;
-  auth: string;
-  api_key_header: string;
-  data_structure: StructureField[];
-}
 
 interface Props {
   scenarioId: string;
   readOnly: boolean;
   onClose: () => void;
-}
-
-function CopyButton({ text, label }: { text: string; label: string }) {
-  const [done, setDone] = useState(false);
-  return (
-    <button
-      type="button"
-      onClick={() =>
-        navigator.clipboard
-          ?.writeText(text)
-          .then(() => setDone(true))
-          .catch(() => setDone(false))
-      }
-    >
-      {done ? "Copied" : label}
-    </button>
-  );
 }
 
 export function WebhookPanel({ scenarioId, readOnly, onClose }: Props) {
@@ -81,7 +56,7 @@ export function WebhookPanel({ scenarioId, readOnly, onClose }: Props) {
       {webhooks?.length === 0 && <p className="muted">This scenario has no webhook yet.</p>}
       <ul className="webhooks">
         {webhooks?.map((w) => {
-          const curl = `curl -X POST -H 'content-type: application/json' -d '{"hello": "world"}' ${w.url}`;
+          const curl = curlCommand(w.url);
           return (
             <li key={w.id}>
               <strong>{w.name}</strong> <span className="muted">auth: {w.auth}</span>

@@ -3,7 +3,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, errorText } from "../api";
-import { RunInspector, stepsByModule } from "../components/RunInspector";
+import { stepsByModule } from "../components/RunInspector";
 import { Canvas } from "../editor/Canvas";
 import { useCatalogue } from "../editor/catalogue";
 import { FilterEditor } from "../editor/FilterEditor";
@@ -15,6 +15,7 @@ import {
   newEdge,
   nextId,
   renumberRoutes,
+  roots,
   toDocument,
   toGraph,
   upstream,
@@ -29,6 +30,7 @@ import { MappingPanel } from "../editor/MappingPanel";
 import { ModulePanel } from "../editor/ModulePanel";
 import { ModulePicker } from "../editor/ModulePicker";
 import { followRun, type RunResult } from "../editor/runOnce";
+import { RunOncePanel } from "../editor/RunOncePanel";
 import { SchedulePanel } from "../editor/SchedulePanel";
 import { SettingsPanel } from "../editor/SettingsPanel";
 import { WebhookPanel } from "../editor/WebhookPanel";
@@ -67,6 +69,7 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
   const mappingTarget = useRef<MappingTarget | null>(null);
   const specs = catalogue?.modules ?? new Map<string, ModuleSpec>();
   const node = graph.nodes.find((n) => n.id === selected);
+  const trigger = roots(graph).sort((a, b) => a.id - b.id)[0]?.module.module ?? ""; // as toDocument
   const lastSteps = useMemo(() => stepsByModule(result?.steps ?? []), [result]);
   const operations = useMemo(
     () => (result ? new Map([...lastSteps.entries()].map(([id, steps]) => [id, steps.length])) : null),
@@ -345,18 +348,17 @@ function EditorLoaded({ initial, me }: { initial: ScenarioView; me: Me }) {
               </>
             )}
             {tab === "run" && (
-              <section className="run-panel" aria-label="Run once">
-                <label className="field">
-                  <span>Sample payload (JSON)</span>
-                  <textarea rows={6} value={sample} onChange={(e) => setSample(e.target.value)} readOnly={readOnly} />
-                </label>
-                {!readOnly && (
-                  <button type="button" className="primary" onClick={() => void runOnce()} disabled={running}>
-                    {running ? "Running…" : "Run once"}
-                  </button>
-                )}
-                {result && <RunInspector run={result.run} steps={result.steps} labels={labels} />}
-              </section>
+              <RunOncePanel
+                scenarioId={scenario.id}
+                readOnly={readOnly}
+                webhookTrigger={trigger === "gateway:CustomWebHook" || specs.get(trigger)?.kind === "instant_trigger"}
+                sample={sample}
+                onSample={setSample}
+                running={running}
+                onRun={() => void runOnce()}
+                result={result}
+                labels={labels}
+              />
             )}
           </aside>
         </div>
