@@ -6,9 +6,12 @@ module's bundles; activates it, calls the webhook over HTTP and finds the run in
 A viewer cannot edit; a stored-XSS payload renders as text. Then extras.mjs: a schedule, a
 connection whose secret is never shown again, an incomplete execution retried from the history
 (Run once followed over Server-Sent Events), and a webhook's data structure determined from a
-received request. Screenshots land in
-tests/e2e/studio/artifacts/ (git-ignored). The browser part is flow.mjs (playwright-core with
-executablePath /usr/bin/chromium: nothing is downloaded).
+received request. readme.mjs: the README's example scenario built the way a newcomer would, run
+once with the last request its webhook received. viewer.mjs: a viewer sees schedules, webhooks,
+connections, the last received request and incomplete executions read-only, and the API refuses
+each of their writes. Screenshots land in tests/e2e/studio/artifacts/ (git-ignored). The browser
+parts are Node scripts (playwright-core with executablePath /usr/bin/chromium: nothing is
+downloaded).
 """
 
 from __future__ import annotations
@@ -93,10 +96,11 @@ async def test_build_run_activate_and_inspect_in_a_browser(
             "WEB_DIR": str(WEB),
             "CHROMIUM": str(CHROMIUM),
         }
-        for flow in ("flow.mjs", "extras.mjs"):
+        for flow in ("flow.mjs", "extras.mjs", "readme.mjs", "viewer.mjs"):
             await _node(flow, env)
         shots = ("canvas.png", "mapping-panel.png", "run-inspector.png", "incomplete.png")
-        for shot in (*shots, "schedules.png", "connection.png", "data-structure.png"):
+        more = ("schedules.png", "connection.png", "data-structure.png", "readme-5-run.png")
+        for shot in (*shots, *more, "viewer-schedules.png", "viewer-run-once.png"):
             assert (artifacts / shot).stat().st_size > 0
     finally:
         await stack.lifecycle.shutdown()

@@ -128,6 +128,13 @@ async def test_failures_keep_their_meaning(
     assert str(caught.value).startswith("github:WatchIssues")
 
 
+async def test_malformed_bundles_are_a_poll_error() -> None:
+    gateway = FakeGateway([pb.ExecuteModuleResponse(bundles="not json")])
+    with pytest.raises(PollError, match="malformed bundles") as caught:
+        await GatewayPollSource(gateway.lookup).poll(TARGET, "c")
+    assert not caught.value.pause
+
+
 async def test_no_gateway_is_a_clear_error() -> None:
     with pytest.raises(PollError, match="no connector gateway"):
         await GatewayPollSource(lambda: None).poll(TARGET, None)

@@ -93,7 +93,11 @@ def poll_outcome(target: PollTarget, response: pb.ExecuteModuleResponse) -> Poll
 
 
 def _bundles(text: str) -> list[dict[str, Any]]:
-    bundles = orjson.loads(text or "[]")
+    # Anything but a PollError would fail the whole scheduler pass, every pass.
+    try:
+        bundles = orjson.loads(text or "[]")
+    except orjson.JSONDecodeError:
+        bundles = None
     if not isinstance(bundles, list) or not all(isinstance(b, dict) for b in bundles):
         raise PollError("the connector gateway returned malformed bundles")
     return bundles

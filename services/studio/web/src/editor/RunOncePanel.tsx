@@ -3,6 +3,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import { api, errorText } from "../api";
+import { BundleTree } from "../components/BundleTree";
 import { CopyButton } from "../components/CopyButton";
 import { RunInspector } from "../components/RunInspector";
 import { curlCommand, readCapture, startCapture, waitForCapture, type Capture, type WebhookView } from "./captures";
@@ -39,9 +40,12 @@ function CaptureState({ capture, url }: { capture: Capture | null; url: string }
     return <p className="muted">No request received yet. Requests are kept only while capturing: press “Capture the next request”, then call the webhook.</p>;
   }
   return (
-    <p className="last-received-at">
-      Last received request: {when(capture.captured_at)} ({capture.content_type || "no content type"}, {capture.body_bytes} bytes)
-    </p>
+    <>
+      <p className="last-received-at">
+        Last received request: {when(capture.captured_at)} ({capture.content_type || "no content type"}, {capture.body_bytes} bytes)
+      </p>
+      <BundleTree value={capture.body} label="body" />
+    </>
   );
 }
 
@@ -172,8 +176,9 @@ export function RunOncePanel({ scenarioId, readOnly, webhookTrigger, sample, onS
   return (
     <section className="run-panel" aria-label="Run once">
       <p className="muted">
-        Runs the saved scenario once{readOnly ? "" : " (unsaved changes are saved first)"} with the sample payload as the trigger's
-        output, and shows what every module received and produced.
+        {readOnly
+          ? "Editors run the scenario once from here; you can see the data its webhook last received."
+          : "Runs the saved scenario once (unsaved changes are saved first) with the sample payload as the trigger's output, and shows what every module received and produced."}
       </p>
       {webhookTrigger && <LastReceived scenarioId={scenarioId} readOnly={readOnly} onSample={onSample} />}
       <label className="field">
