@@ -116,3 +116,73 @@ default
 securityContext:
   {{- toYaml .podSecurityContext | nindent 2 }}
 {{- end -}}
+
+{{/* Whether a service is enabled; dict: root, name. */}}
+{{- define "scenarist.enabled" -}}
+{{- if (index .root.Values.services .name | default dict).enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* host:port of a service's public gRPC API (its own grpcPort override wins); dict: root, name. */}}
+{{- define "scenarist.grpcTarget" -}}
+{{- $own := index .root.Values.services .name | default dict -}}
+{{- printf "%s:%v" (include "scenarist.serviceName" .) ($own.grpcPort | default .root.Values.global.grpcPort) -}}
+{{- end -}}
+
+{{/* The gateway's internal port (ExecuteModule for executors and the trigger, ADR 0005). */}}
+{{- define "scenarist.gatewayInternalPort" -}}
+{{- .Values.services.connector_gateway.internalPort | default 50055 -}}
+{{- end -}}
+
+{{/* Services that call ExecuteModule on the gateway's internal port. */}}
+{{- define "scenarist.gatewayCallers" -}}
+executor,trigger
+{{- end -}}
+
+{{/* One env entry from a Secret; dict: name, secret, key, optional. */}}
+{{- define "scenarist.secretEnvVar" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret | quote }}
+      key: {{ .key | quote }}
+      {{- if .optional }}
+      optional: true
+      {{- end }}
+{{- end -}}
+
+{{/* Env names that carry keys: only ever from a Secret (configmap.yaml refuses them in env). */}}
+{{- define "scenarist.keyNames" -}}
+SCENARIST_INTERNAL_SECRET,SCENARIST_SECRETS_KEY,SCENARIST_SECRETS_PREVIOUS_KEYS,SCENARIST_WEBHOOK_SECRET_KEY,SCENARIST_STUDIO__SECRET_KEY
+{{- end -}}
+
+{{/*
+The keys a service needs in distributed mode, all from existing Secrets (values `secrets.*`);
+dict: root, name. Never a literal: rotating a key is a Secret update plus a rollout restart.
+*/}}
+{{- define "scenarist.keyEnv" -}}
+{{- $s := .root.Values.secrets -}}
+{{- $callers := splitList "," (include "scenarist.gatewayCallers" .root) -}}
+{{- $gateway := include "scenarist.enabled" (dict "root" .root "name" "connector_gateway") -}}
+{{- if or (eq .name "connector_gateway") (and $gateway (has .name $callers)) }}
+{{- $secret := required "secrets.internal.existingSecret is required" $s.internal.existingSecret }}
+{{ include "scenarist.secretEnvVar" (dict "name" "SCENARIST_INTERNAL_SECRET" "secret" $secret "key" $s.internal.key) }}
+{{- end }}
+{{- if eq .name "connector_gateway" }}
+{{- $k := $s.connectionKeys }}
+{{- $secret := required "secrets.connectionKeys.existingSecret is required" $k.existingSecret }}
+{{ include "scenarist.secretEnvVar" (dict "name" "SCENARIST_SECRETS_KEY" "secret" $secret "key" $k.key) }}
+{{- /* Optional entries: a Secret holding only the key starts with id k1 and no retired keys. */}}
+{{- with $k.keyIdKey }}
+{{ include "scenarist.secretEnvVar" (dict "name" "SCENARIST_SECRETS_KEY_ID" "secret" $secret "key" . "optional" true) }}
+{{- end }}
+{{- with $k.previousKeysKey }}
+{{ include "scenarist.secretEnvVar" (dict "name" "SCENARIST_SECRETS_PREVIOUS_KEYS" "secret" $secret "key" . "optional" true) }}
+{{- end }}
+{{- else if eq .name "trigger" }}
+{{- $secret := required "secrets.webhookKey.existingSecret is required" $s.webhookKey.existingSecret }}
+{{ include "scenarist.secretEnvVar" (dict "name" "SCENARIST_WEBHOOK_SECRET_KEY" "secret" $secret "key" $s.webhookKey.key) }}
+{{- else if eq .name "studio" }}
+{{- $secret := required "secrets.studioKey.existingSecret is required" $s.studioKey.existingSecret }}
+{{ include "scenarist.secretEnvVar" (dict "name" "SCENARIST_STUDIO__SECRET_KEY" "secret" $secret "key" $s.studioKey.key) }}
+{{- end }}
+{{- end -}}

@@ -1,5 +1,6 @@
 // The studio's second browser flow (run after flow.mjs by test_studio_e2e.py, same stack and
-// environment): a schedule is added, paused, resumed and deleted; a connection is added from a
+// environment): a schedule is added, paused, resumed, made a rate-limited polling trigger, read
+// back and deleted; a connection is added from a
 // module form (its secret never shown again) and tested; a scenario that parks a failed bundle
 // (store_incomplete) runs once over the live event stream, and its incomplete execution is
 // retried from the history into a run that succeeds; a webhook's data structure is determined
@@ -64,7 +65,7 @@ async function selectModule(page, id) {
 
 async function schedules(page) {
   step("schedule: add a days-of-the-week schedule in a time zone, pause, resume, delete");
-  await createScenario(page, { name: "Scheduled (e2e)", flow: [{ id: 1, module: "util:ComposeTransformer", mapper: { value: "tick" } }] });
+  const scenarioId = await createScenario(page, { name: "Scheduled (e2e)", flow: [{ id: 1, module: "util:ComposeTransformer", mapper: { value: "tick" } }] });
   await page.getByRole("button", { name: "Schedules" }).click();
   const dialog = page.getByRole("dialog", { name: "Schedules" });
   await dialog.getByLabel("Schedule name").fill("Weekday report");
@@ -83,6 +84,27 @@ async function schedules(page) {
   await item.getByRole("button", { name: "Resume schedule" }).click();
   await item.locator(".status", { hasText: "on" }).waitFor();
   await page.screenshot({ path: join(ARTIFACTS, "schedules.png") });
+
+  step("schedule: make it a polling trigger with a run rate limit; the form reads it back");
+  await item.getByRole("button", { name: "Edit schedule" }).click();
+  await dialog.getByLabel("Ask an app for new items each time", { exact: false }).check();
+  await dialog.getByLabel("Module to poll").selectOption("github:WatchIssues");
+  await dialog.getByLabel("Poll input: Owner").fill("acme");
+  await dialog.getByLabel("Poll input: Repository").fill("web");
+  check((await dialog.getByLabel(/^Poll input: Cursor/).count()) === 0, "the cursor is the trigger's, not offered");
+  await dialog.getByLabel("Maximum number of results per poll (empty: 100)").fill("25");
+  await dialog.getByLabel(/^Most runs per minute/).fill("30");
+  await dialog.getByRole("button", { name: "Save schedule" }).click();
+  await item.getByText("polls github:WatchIssues (at most 25 items each time)").waitFor();
+  await item.getByText("At most 30 runs per minute").waitFor();
+  const kept = JSON.parse((await rest(page, "GET", `/scenarios/${scenarioId}/schedules`)).text).schedules[0];
+  check(kept.kind === "weekly" && kept.poll.inputs.owner === "acme" && kept.poll.max_items === 25, `saved: ${JSON.stringify(kept)}`);
+  await item.getByRole("button", { name: "Edit schedule" }).click();
+  check(await dialog.getByLabel("Ask an app for new items each time", { exact: false }).isChecked(), "the form reads the poll back");
+  check((await dialog.getByLabel("Poll input: Repository").inputValue()) === "web", "the poll inputs are read back");
+  check((await dialog.getByLabel(/^Most runs per minute/).inputValue()) === "30", "the rate limit is read back");
+  await dialog.locator(".poll-fields").screenshot({ path: join(ARTIFACTS, "schedule-polling.png") });
+  await dialog.getByRole("button", { name: "Cancel editing" }).click();
   await item.getByRole("button", { name: "Delete schedule" }).click();
   await item.waitFor({ state: "detached" });
   await dialog.getByRole("button", { name: "Close" }).click();

@@ -26,6 +26,7 @@ from scenarist_connector_sdk.registry import ENTRY_POINT_GROUP, Bundle, Connecto
 from scenarist_connector_sdk.runtime import ConnectorRuntime, RuntimeSettings, execute
 from scenarist_connector_sdk.spec import (
     AppSpec,
+    ConnectionTest,
     ConnectionTypeSpec,
     FieldSpec,
     FieldType,
@@ -44,6 +45,7 @@ __all__ = [
     "Bundle",
     "ConfigurationError",
     "Connection",
+    "ConnectionTest",
     "ConnectionTypeSpec",
     "Connector",
     "ConnectorError",

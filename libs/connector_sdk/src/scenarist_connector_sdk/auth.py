@@ -108,6 +108,7 @@ OAUTH2 = ConnectionTypeSpec(
             options=(Option("client_credentials"), Option("authorization_code")),
             default="client_credentials",
         ),
+        FieldSpec("authorize_url", FieldType.URL, "Authorize URI (authorization code flow)"),
         FieldSpec("token_url", FieldType.URL, "Token URI"),
         FieldSpec("client_id", FieldType.TEXT, "Client ID"),
         _secret("client_secret", "Client secret", required=False),
@@ -120,6 +121,7 @@ OAUTH2 = ConnectionTypeSpec(
             default="basic",
         ),
         _secret("access_token", "Access token (authorization code flow)", required=False),
+        _secret("refresh_token", "Refresh token (authorization code flow)", required=False),
     ),
 )
 

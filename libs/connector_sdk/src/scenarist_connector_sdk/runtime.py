@@ -26,12 +26,17 @@ from scenarist_connector_sdk.context import (
     Redactor,
     RunInfo,
 )
-from scenarist_connector_sdk.http import HttpLimits, SafeHttpClient
+from scenarist_connector_sdk.http import (
+    HttpLimits,
+    HttpResponse,
+    SafeHttpClient,
+    raise_for_status,
+)
 from scenarist_connector_sdk.inputs import prepare_inputs
 from scenarist_connector_sdk.net import AddressGuard, NetPolicy, Resolver
 from scenarist_connector_sdk.pagination import take
 from scenarist_connector_sdk.registry import Bundle, Connector, Module, Registry
-from scenarist_connector_sdk.spec import ModuleKind
+from scenarist_connector_sdk.spec import ConnectionTest, ModuleKind
 
 __all__ = ["ConnectorRuntime", "RuntimeSettings", "execute"]
 
@@ -107,6 +112,28 @@ class ConnectorRuntime:
         self.metrics.increment("connector_module_calls", app_module=app_module)
         return bundles
 
+    def connection_test(self, app: str) -> ConnectionTest | None:
+        """The app's declared connection test; ``None`` when it declares none."""
+        return self.registry.connector(app).spec.connection_test
+
+    async def test_connection(self, app: str, connection: Connection) -> str:
+        """Run the app's connection test; the account label, or a typed ConnectorError.
+
+        ConfigurationError when the app declares no test (ask :meth:`connection_test` first)."""
+        test = self.connection_test(app)
+        if test is None:
+            raise errors.ConfigurationError(f"app {app!r} declares no connection test")
+        redactor = Redactor(connection.secrets.values())
+        auth = authenticator_for(connection, self.http, self.tokens, redactor)
+        base = (connection.parameters.get("base_url") or test.base_url).rstrip("/")
+        try:
+            response = await self.http.with_auth(auth).request(test.method, base + test.path)
+            return check_test_response(app, test, response)
+        except errors.ConnectorError as exc:
+            exc.message = redactor.redact(exc.message)
+            exc.args = (exc.message,)
+            raise
+
     def _check_connection(
         self, connector: Connector, module: Module, conn: Connection | None
     ) -> None:
@@ -145,6 +172,19 @@ async def _invoke(module: Module, ctx: ActionContext, inputs: dict[str, Any]) ->
     if module.spec.kind is ModuleKind.SEARCH:
         return bundles[: _limit(module, inputs)]
     return bundles
+
+
+def check_test_response(app: str, test: ConnectionTest, response: HttpResponse) -> str:
+    """The account label of a passed test; raises the typed error of a failed one."""
+    raise_for_status(response)
+    body = response.json() if "json" in response.content_type else None
+    if test.ok_field and not (isinstance(body, dict) and body.get(test.ok_field) is True):
+        detail = body.get("error") if isinstance(body, dict) else None
+        raise errors.AuthError(f"{app} refused the credentials ({detail or 'not ok'})")
+    value: Any = body
+    for part in test.account_field.split(".") if test.account_field else ():
+        value = value.get(part) if isinstance(value, dict) else None
+    return str(value) if isinstance(value, str | int) and test.account_field else ""
 
 
 def _limit(module: Module, inputs: Mapping[str, Any]) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "AppSpec",
+    "ConnectionTest",
     "ConnectionTypeSpec",
     "FieldSpec",
     "FieldType",
@@ -141,6 +142,23 @@ class ModuleSpec:
 
 
 @dataclass(frozen=True)
+class ConnectionTest:
+    """The app's cheapest authenticated call, run by the gateway's "test connection".
+
+    ``path`` is appended to the connection's ``base_url`` parameter or, without one, to
+    ``base_url``. Apps that answer HTTP 200 with an error flag (Slack's ``{"ok": false}``) name
+    that flag in ``ok_field``; ``account_field`` names the response field (dotted path) that
+    labels the account, e.g. ``login`` for GitHub or ``team`` for Slack.
+    """
+
+    path: str
+    base_url: str
+    method: str = "GET"
+    ok_field: str = ""
+    account_field: str = ""
+
+
+@dataclass(frozen=True)
 class AppSpec:
     """An app in the catalogue, at one version."""
 
@@ -150,6 +168,7 @@ class AppSpec:
     description: str = ""
     connection_types: tuple[ConnectionTypeSpec, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
+    connection_test: ConnectionTest | None = None
 
     def to_dict(self) -> JsonDict:
         return {

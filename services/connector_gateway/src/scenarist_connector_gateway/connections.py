@@ -11,19 +11,31 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
+from typing import NoReturn
 
+import grpc
 import orjson
 from scenarist.common.v1.error_pb2 import Error
 from scenarist.connector.v1 import connection_pb2
 from scenarist.connector.v1 import connection_service_pb2 as pb
 from scenarist.connector.v1 import connection_service_pb2_grpc as pb_grpc
 from scenarist.connector.v1.connection_pb2 import ConnectionType
+from scenarist_connector_sdk import Connection, ConnectorRuntime, errors
 from scenarist_runtime.auth import current_principal, require_role
-from scenarist_runtime.rpc import Context, abort_invalid, not_found, page_size, parse_id, timestamp
+from scenarist_runtime.rpc import (
+    Context,
+    abort,
+    abort_invalid,
+    not_found,
+    page_size,
+    parse_id,
+    timestamp,
+)
 from scenarist_storage.gateway_models import ConnectionRecord, NewConnection
 from scenarist_storage.models import Role
 from scenarist_storage.ports import ConnectionStore
 
+from scenarist_connector_gateway.oauth import FlowRefusedError, OAuthFlows, uses_authorization_code
 from scenarist_connector_gateway.rpc import store_errors
 from scenarist_connector_gateway.secrets import Keyring, SecretUnavailableError, connection_aad
 
@@ -100,9 +112,17 @@ def connection_message(record: ConnectionRecord) -> connection_pb2.Connection:
 
 
 class ConnectionServicer(pb_grpc.ConnectionServiceServicer):
-    def __init__(self, store: ConnectionStore, keyring: Keyring) -> None:
+    def __init__(
+        self,
+        store: ConnectionStore,
+        keyring: Keyring,
+        runtime: ConnectorRuntime | None = None,
+        oauth: OAuthFlows | None = None,
+    ) -> None:
         self._store = store
         self._keyring = keyring
+        self._runtime = runtime
+        self._oauth = oauth
 
     async def CreateConnection(
         self, request: pb.CreateConnectionRequest, context: Context
@@ -191,8 +211,79 @@ class ConnectionServicer(pb_grpc.ConnectionServiceServicer):
         missing = missing_secrets(record.type, secrets, record.parameters)
         if missing:
             return _refused(f"missing secret fields: {', '.join(missing)}")
-        # Calling the app's cheapest authenticated endpoint comes with the connectors (issue 5).
-        return pb.TestConnectionResponse(ok=True)
+        if self._runtime is None or not _declares_test(self._runtime, record):
+            # Nothing to call: the required fields are there, which is all we can say.
+            return pb.TestConnectionResponse(ok=True, presence_only=True)
+        try:
+            label = await self._run_test(self._runtime, record, secrets)
+        except errors.ConnectorError as exc:
+            failure = Error(type=exc.error_type.value, message=exc.message)
+            return pb.TestConnectionResponse(ok=False, error=failure)
+        return pb.TestConnectionResponse(ok=True, account_label=label)
+
+    async def _run_test(
+        self, runtime: ConnectorRuntime, record: ConnectionRecord, secrets: dict[str, str]
+    ) -> str:
+        oauth = self._oauth
+        if oauth is not None and uses_authorization_code(record.type, record.parameters):
+            if oauth.expiring(record.expires_at):
+                secrets = await oauth.fresh(record.org_id, record.id, secrets)
+            connection = oauth.connection(record, secrets)
+        else:
+            connection = Connection(record.type, dict(record.parameters), secrets)
+        return await runtime.test_connection(record.app, connection)
+
+    async def StartOAuthAuthorization(
+        self, request: pb.StartOAuthAuthorizationRequest, context: Context
+    ) -> pb.StartOAuthAuthorizationResponse:
+        principal = await require_role(context, Role.EDITOR)
+        connection_id = await parse_id(context, request.connection_id, "connection_id")
+        oauth = await self._flows(context)
+        try:
+            started = await oauth.start(principal.org_id, connection_id, request.redirect_uri)
+        except FlowRefusedError as exc:
+            await _answer_refusal(context, exc)
+        log.info("oauth authorization started", extra={"connection": str(connection_id)})
+        return pb.StartOAuthAuthorizationResponse(
+            authorization_url=started.url,
+            state=started.state,
+            expires_at=timestamp(started.expires_at),
+        )
+
+    async def CompleteOAuthAuthorization(
+        self, request: pb.CompleteOAuthAuthorizationRequest, context: Context
+    ) -> pb.CompleteOAuthAuthorizationResponse:
+        principal = await require_role(context, Role.EDITOR)
+        oauth = await self._flows(context)
+        try:
+            record = await oauth.complete(principal.org_id, request.state, request.code)
+        except FlowRefusedError as exc:
+            await _answer_refusal(context, exc)
+        log.info("oauth authorization completed", extra={"connection": str(record.id)})
+        return pb.CompleteOAuthAuthorizationResponse(connection=connection_message(record))
+
+    async def _flows(self, context: Context) -> OAuthFlows:
+        if self._oauth is None:
+            await abort(context, grpc.StatusCode.UNIMPLEMENTED, "OAuth flows are not configured")
+        return self._oauth
+
+
+async def _answer_refusal(context: Context, exc: FlowRefusedError) -> NoReturn:
+    if exc.code == grpc.StatusCode.INVALID_ARGUMENT:
+        await abort_invalid(context, exc.message, [("state", exc.message)])
+    await abort(context, exc.code, exc.message)
+
+
+def _declares_test(runtime: ConnectorRuntime, record: ConnectionRecord) -> bool:
+    """Whether the app has a test call for this kind of connection.
+
+    The call is written for the app's own connection types; a connection of another type (or
+    of an app no longer installed) gets the presence check only."""
+    try:
+        spec = runtime.registry.connector(record.app).spec
+    except errors.ConnectorError:
+        return False
+    return spec.connection_test is not None and spec.connection_type(record.type) is not None
 
 
 def _refused(message: str) -> pb.TestConnectionResponse:

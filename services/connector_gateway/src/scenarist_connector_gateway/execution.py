@@ -29,6 +29,7 @@ from scenarist_observability.tracing import get_tracer, service_scope
 from scenarist_storage.ports import ConnectionStore
 
 from scenarist_connector_gateway.limits import RateLimits, connection_key
+from scenarist_connector_gateway.oauth import OAuthFlows, uses_authorization_code
 from scenarist_connector_gateway.secrets import Keyring, SecretUnavailableError, connection_aad
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,10 @@ class ModuleRunner:
         limits: RateLimits,
         *,
         max_wait: float = 2.0,
+        oauth: OAuthFlows | None = None,
     ) -> None:
         self.runtime = runtime
+        self.oauth = oauth
         self._connections = connections
         self._keyring = keyring
         self._limiter = limiter
@@ -154,18 +157,35 @@ class ModuleRunner:
     async def _run(self, call: _Call, run: pb.RunInfo) -> Any:
         connection = await self._connection(call)
         await self._take(call)
-        secrets = (connection or {}).get("secrets") or {}
         try:
-            bundles = await self.runtime.execute(
-                call.app_module, call.inputs, connection, _run_info(run)
-            )
+            try:
+                bundles = await self.runtime.execute(
+                    call.app_module, call.inputs, connection, _run_info(run)
+                )
+            except errors.AuthError as exc:
+                # The app refused an OAuth2 access token it should still take (revoked early,
+                # clock skew): refresh once and call again.
+                if exc.status_code != 401 or connection is None or not _refreshable(connection):
+                    raise
+                connection = await self._refreshed(call, connection)
+                bundles = await self.runtime.execute(
+                    call.app_module, call.inputs, connection, _run_info(run)
+                )
         except errors.RateLimitError as exc:
             if call.connection_id and exc.retry_after:
                 # Every replica now holds this connection's calls until the API is ready again.
                 await self._block(connection_key(call.connection_id), exc.retry_after)
             raise
+        secrets = (connection or {}).get("secrets") or {}
         # An API that echoes credentials back must not carry them into run logs.
         return Redactor(secrets.values()).redact_value(bundles) if secrets else bundles
+
+    async def _refreshed(self, call: _Call, connection: Mapping[str, Any]) -> dict[str, Any]:
+        assert self.oauth is not None  # _refreshable said so
+        secrets = await self.oauth.after_refusal(
+            call.org_id, uuid.UUID(call.connection_id), dict(connection["secrets"])
+        )
+        return {**connection, "secrets": secrets}
 
     async def _connection(self, call: _Call) -> Mapping[str, Any] | None:
         if not call.connection_id:
@@ -192,7 +212,20 @@ class ModuleRunner:
             raise errors.AuthError(
                 f"connection {connection_id}: the stored credentials cannot be decrypted"
             ) from None
-        return {"type": record.type, "parameters": dict(record.parameters), "secrets": secrets}
+        if (
+            self.oauth is not None
+            and uses_authorization_code(record.type, record.parameters)
+            and self.oauth.expiring(record.expires_at)
+        ):
+            secrets = await self.oauth.fresh(record.org_id, record.id, secrets)
+        return {
+            "type": record.type,
+            "parameters": dict(record.parameters),
+            "secrets": secrets,
+            # Only the gateway reads this; the SDK's Connection ignores unknown keys.
+            "refreshable": self.oauth is not None
+            and uses_authorization_code(record.type, record.parameters),
+        }
 
     async def _take(self, call: _Call) -> None:
         buckets = self._limits.buckets(call.app, call.connection_id or None)
@@ -219,6 +252,10 @@ class ModuleRunner:
             await self._limiter.block(key, seconds)
         except Exception as exc:  # the engine's retry delay still honours retry_after
             log.warning("rate limiter unavailable; block not stored", extra={"error": str(exc)})
+
+
+def _refreshable(connection: Mapping[str, Any]) -> bool:
+    return bool(connection.get("refreshable"))
 
 
 def _raise_if_refused(call: _Call, decision: Decision) -> None:

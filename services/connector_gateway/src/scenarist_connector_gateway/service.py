@@ -38,6 +38,8 @@ from scenarist_connector_gateway.datastore_app import datastore_connector
 from scenarist_connector_gateway.execution import CallRefusedError, ModuleRunner
 from scenarist_connector_gateway.internal import start_internal_server
 from scenarist_connector_gateway.limits import RateLimits, build_limiter, observe_redis_pool
+from scenarist_connector_gateway.oauth import OAuthFlows
+from scenarist_connector_gateway.oauth_store import PgOAuthStore
 from scenarist_connector_gateway.secrets import Keyring, rewrap
 from scenarist_connector_gateway.settings import GatewaySettings
 
@@ -90,7 +92,7 @@ class ConnectorGatewayService:
             ConnectorServicer(with_apps(builtin_catalogue(), runner.runtime.registry)), server
         )
         connection_service_pb2_grpc.add_ConnectionServiceServicer_to_server(
-            ConnectionServicer(connections, keyring), server
+            ConnectionServicer(connections, keyring, runner.runtime, runner.oauth), server
         )
         data_store_service_pb2_grpc.add_DataStoreServiceServicer_to_server(
             DataStoreServicer(data_stores, settings), server
@@ -138,6 +140,9 @@ class ConnectorGatewayService:
 
             host.lifecycle.add_shutdown_hook(forget, name="redis pool metrics")
         limits = RateLimits.from_settings(settings, runtime.registry)
+        oauth = OAuthFlows(
+            PgOAuthStore(host.pool, SCHEMA), connections, keyring, runtime.http, runtime.registry
+        )
         return ModuleRunner(
             runtime,
             connections,
@@ -145,6 +150,7 @@ class ConnectorGatewayService:
             limiter,
             limits,
             max_wait=settings.rate_limit_max_wait_seconds,
+            oauth=oauth,
         )
 
     @staticmethod

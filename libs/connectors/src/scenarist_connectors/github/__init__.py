@@ -15,6 +15,7 @@ from typing import Any, cast
 from scenarist_connector_sdk import (
     ActionContext,
     AppSpec,
+    ConnectionTest,
     ConnectionTypeSpec,
     Connector,
     FieldSpec,
@@ -50,6 +51,7 @@ connector = Connector(
                 ),
             ),
         ),
+        connection_test=ConnectionTest("/user", API, account_field="login"),
     )
 )
 

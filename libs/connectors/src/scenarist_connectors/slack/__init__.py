@@ -12,6 +12,7 @@ from typing import Any
 from scenarist_connector_sdk import (
     ActionContext,
     AppSpec,
+    ConnectionTest,
     ConnectionTypeSpec,
     Connector,
     FieldSpec,
@@ -45,6 +46,7 @@ connector = Connector(
                 ),
             ),
         ),
+        connection_test=ConnectionTest("/auth.test", API, "POST", "ok", "team"),
     )
 )
 

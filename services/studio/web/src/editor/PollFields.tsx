@@ -49,7 +49,8 @@ interface Props {
 export function PollFields({ poll, onChange }: Props) {
   const { catalogue, error } = useCatalogue();
   const triggers = useMemo(
-    () => [...(catalogue?.modules.values() ?? [])].filter((m) => m.kind === "trigger").sort((a, b) => a.id.localeCompare(b.id)),
+    // Pollable: a trigger that takes the scheduler's cursor (the engine's own triggers do not).
+    () => [...(catalogue?.modules.values() ?? [])].filter((m) => m.kind === "trigger" && m.inputs.some((f) => f.name === "cursor")).sort((a, b) => a.id.localeCompare(b.id)),
     [catalogue],
   );
   const spec: ModuleSpec | undefined = poll ? catalogue?.modules.get(poll.module) : undefined;

@@ -23,10 +23,11 @@ _sym_db = _symbol_database.Default()
 
 
 from scenarist.common.v1 import error_pb2 as scenarist_dot_common_dot_v1_dot_error__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from scenarist.connector.v1 import connection_pb2 as scenarist_dot_connector_dot_v1_dot_connection__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/scenarist/connector/v1/connection_service.proto\x12\x16scenarist.connector.v1\x1a\x1fscenarist/common/v1/error.proto\x1a\'scenarist/connector/v1/connection.proto\"\xf1\x02\n\x17\x43reateConnectionRequest\x12\x0b\n\x03\x61pp\x18\x01 \x01(\t\x12\x34\n\x04type\x18\x02 \x01(\x0e\x32&.scenarist.connector.v1.ConnectionType\x12\x0c\n\x04name\x18\x03 \x01(\t\x12M\n\x07secrets\x18\x04 \x03(\x0b\x32<.scenarist.connector.v1.CreateConnectionRequest.SecretsEntry\x12S\n\nparameters\x18\x05 \x03(\x0b\x32?.scenarist.connector.v1.CreateConnectionRequest.ParametersEntry\x1a.\n\x0cSecretsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"R\n\x18\x43reateConnectionResponse\x12\x36\n\nconnection\x18\x01 \x01(\x0b\x32\".scenarist.connector.v1.Connection\"-\n\x14GetConnectionRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"O\n\x15GetConnectionResponse\x12\x36\n\nconnection\x18\x01 \x01(\x0b\x32\".scenarist.connector.v1.Connection\"L\n\x16ListConnectionsRequest\x12\x0b\n\x03\x61pp\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"k\n\x17ListConnectionsResponse\x12\x37\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32\".scenarist.connector.v1.Connection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x17\x44\x65leteConnectionRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"\x1a\n\x18\x44\x65leteConnectionResponse\".\n\x15TestConnectionRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"f\n\x16TestConnectionResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1a.scenarist.common.v1.Error\x12\x15\n\raccount_label\x18\x03 \x01(\t2\xd4\x04\n\x11\x43onnectionService\x12u\n\x10\x43reateConnection\x12/.scenarist.connector.v1.CreateConnectionRequest\x1a\x30.scenarist.connector.v1.CreateConnectionResponse\x12l\n\rGetConnection\x12,.scenarist.connector.v1.GetConnectionRequest\x1a-.scenarist.connector.v1.GetConnectionResponse\x12r\n\x0fListConnections\x12..scenarist.connector.v1.ListConnectionsRequest\x1a/.scenarist.connector.v1.ListConnectionsResponse\x12u\n\x10\x44\x65leteConnection\x12/.scenarist.connector.v1.DeleteConnectionRequest\x1a\x30.scenarist.connector.v1.DeleteConnectionResponse\x12o\n\x0eTestConnection\x12-.scenarist.connector.v1.TestConnectionRequest\x1a..scenarist.connector.v1.TestConnectionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/scenarist/connector/v1/connection_service.proto\x12\x16scenarist.connector.v1\x1a\x1fscenarist/common/v1/error.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\'scenarist/connector/v1/connection.proto\"\xf1\x02\n\x17\x43reateConnectionRequest\x12\x0b\n\x03\x61pp\x18\x01 \x01(\t\x12\x34\n\x04type\x18\x02 \x01(\x0e\x32&.scenarist.connector.v1.ConnectionType\x12\x0c\n\x04name\x18\x03 \x01(\t\x12M\n\x07secrets\x18\x04 \x03(\x0b\x32<.scenarist.connector.v1.CreateConnectionRequest.SecretsEntry\x12S\n\nparameters\x18\x05 \x03(\x0b\x32?.scenarist.connector.v1.CreateConnectionRequest.ParametersEntry\x1a.\n\x0cSecretsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"R\n\x18\x43reateConnectionResponse\x12\x36\n\nconnection\x18\x01 \x01(\x0b\x32\".scenarist.connector.v1.Connection\"-\n\x14GetConnectionRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"O\n\x15GetConnectionResponse\x12\x36\n\nconnection\x18\x01 \x01(\x0b\x32\".scenarist.connector.v1.Connection\"L\n\x16ListConnectionsRequest\x12\x0b\n\x03\x61pp\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"k\n\x17ListConnectionsResponse\x12\x37\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32\".scenarist.connector.v1.Connection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x17\x44\x65leteConnectionRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"\x1a\n\x18\x44\x65leteConnectionResponse\".\n\x15TestConnectionRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\"}\n\x16TestConnectionResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12)\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1a.scenarist.common.v1.Error\x12\x15\n\raccount_label\x18\x03 \x01(\t\x12\x15\n\rpresence_only\x18\x04 \x01(\x08\"M\n\x1eStartOAuthAuthorizationRequest\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x14\n\x0credirect_uri\x18\x02 \x01(\t\"{\n\x1fStartOAuthAuthorizationResponse\x12\x19\n\x11\x61uthorization_url\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n!CompleteOAuthAuthorizationRequest\x12\r\n\x05state\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"\\\n\"CompleteOAuthAuthorizationResponse\x12\x36\n\nconnection\x18\x01 \x01(\x0b\x32\".scenarist.connector.v1.Connection2\xf7\x06\n\x11\x43onnectionService\x12u\n\x10\x43reateConnection\x12/.scenarist.connector.v1.CreateConnectionRequest\x1a\x30.scenarist.connector.v1.CreateConnectionResponse\x12l\n\rGetConnection\x12,.scenarist.connector.v1.GetConnectionRequest\x1a-.scenarist.connector.v1.GetConnectionResponse\x12r\n\x0fListConnections\x12..scenarist.connector.v1.ListConnectionsRequest\x1a/.scenarist.connector.v1.ListConnectionsResponse\x12u\n\x10\x44\x65leteConnection\x12/.scenarist.connector.v1.DeleteConnectionRequest\x1a\x30.scenarist.connector.v1.DeleteConnectionResponse\x12o\n\x0eTestConnection\x12-.scenarist.connector.v1.TestConnectionRequest\x1a..scenarist.connector.v1.TestConnectionResponse\x12\x8a\x01\n\x17StartOAuthAuthorization\x12\x36.scenarist.connector.v1.StartOAuthAuthorizationRequest\x1a\x37.scenarist.connector.v1.StartOAuthAuthorizationResponse\x12\x93\x01\n\x1a\x43ompleteOAuthAuthorization\x12\x39.scenarist.connector.v1.CompleteOAuthAuthorizationRequest\x1a:.scenarist.connector.v1.CompleteOAuthAuthorizationResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,30 +38,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATECONNECTIONREQUEST_SECRETSENTRY']._serialized_options = b'8\001'
   _globals['_CREATECONNECTIONREQUEST_PARAMETERSENTRY']._loaded_options = None
   _globals['_CREATECONNECTIONREQUEST_PARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_CREATECONNECTIONREQUEST']._serialized_start=150
-  _globals['_CREATECONNECTIONREQUEST']._serialized_end=519
-  _globals['_CREATECONNECTIONREQUEST_SECRETSENTRY']._serialized_start=422
-  _globals['_CREATECONNECTIONREQUEST_SECRETSENTRY']._serialized_end=468
-  _globals['_CREATECONNECTIONREQUEST_PARAMETERSENTRY']._serialized_start=470
-  _globals['_CREATECONNECTIONREQUEST_PARAMETERSENTRY']._serialized_end=519
-  _globals['_CREATECONNECTIONRESPONSE']._serialized_start=521
-  _globals['_CREATECONNECTIONRESPONSE']._serialized_end=603
-  _globals['_GETCONNECTIONREQUEST']._serialized_start=605
-  _globals['_GETCONNECTIONREQUEST']._serialized_end=650
-  _globals['_GETCONNECTIONRESPONSE']._serialized_start=652
-  _globals['_GETCONNECTIONRESPONSE']._serialized_end=731
-  _globals['_LISTCONNECTIONSREQUEST']._serialized_start=733
-  _globals['_LISTCONNECTIONSREQUEST']._serialized_end=809
-  _globals['_LISTCONNECTIONSRESPONSE']._serialized_start=811
-  _globals['_LISTCONNECTIONSRESPONSE']._serialized_end=918
-  _globals['_DELETECONNECTIONREQUEST']._serialized_start=920
-  _globals['_DELETECONNECTIONREQUEST']._serialized_end=968
-  _globals['_DELETECONNECTIONRESPONSE']._serialized_start=970
-  _globals['_DELETECONNECTIONRESPONSE']._serialized_end=996
-  _globals['_TESTCONNECTIONREQUEST']._serialized_start=998
-  _globals['_TESTCONNECTIONREQUEST']._serialized_end=1044
-  _globals['_TESTCONNECTIONRESPONSE']._serialized_start=1046
-  _globals['_TESTCONNECTIONRESPONSE']._serialized_end=1148
-  _globals['_CONNECTIONSERVICE']._serialized_start=1151
-  _globals['_CONNECTIONSERVICE']._serialized_end=1747
+  _globals['_CREATECONNECTIONREQUEST']._serialized_start=183
+  _globals['_CREATECONNECTIONREQUEST']._serialized_end=552
+  _globals['_CREATECONNECTIONREQUEST_SECRETSENTRY']._serialized_start=455
+  _globals['_CREATECONNECTIONREQUEST_SECRETSENTRY']._serialized_end=501
+  _globals['_CREATECONNECTIONREQUEST_PARAMETERSENTRY']._serialized_start=503
+  _globals['_CREATECONNECTIONREQUEST_PARAMETERSENTRY']._serialized_end=552
+  _globals['_CREATECONNECTIONRESPONSE']._serialized_start=554
+  _globals['_CREATECONNECTIONRESPONSE']._serialized_end=636
+  _globals['_GETCONNECTIONREQUEST']._serialized_start=638
+  _globals['_GETCONNECTIONREQUEST']._serialized_end=683
+  _globals['_GETCONNECTIONRESPONSE']._serialized_start=685
+  _globals['_GETCONNECTIONRESPONSE']._serialized_end=764
+  _globals['_LISTCONNECTIONSREQUEST']._serialized_start=766
+  _globals['_LISTCONNECTIONSREQUEST']._serialized_end=842
+  _globals['_LISTCONNECTIONSRESPONSE']._serialized_start=844
+  _globals['_LISTCONNECTIONSRESPONSE']._serialized_end=951
+  _globals['_DELETECONNECTIONREQUEST']._serialized_start=953
+  _globals['_DELETECONNECTIONREQUEST']._serialized_end=1001
+  _globals['_DELETECONNECTIONRESPONSE']._serialized_start=1003
+  _globals['_DELETECONNECTIONRESPONSE']._serialized_end=1029
+  _globals['_TESTCONNECTIONREQUEST']._serialized_start=1031
+  _globals['_TESTCONNECTIONREQUEST']._serialized_end=1077
+  _globals['_TESTCONNECTIONRESPONSE']._serialized_start=1079
+  _globals['_TESTCONNECTIONRESPONSE']._serialized_end=1204
+  _globals['_STARTOAUTHAUTHORIZATIONREQUEST']._serialized_start=1206
+  _globals['_STARTOAUTHAUTHORIZATIONREQUEST']._serialized_end=1283
+  _globals['_STARTOAUTHAUTHORIZATIONRESPONSE']._serialized_start=1285
+  _globals['_STARTOAUTHAUTHORIZATIONRESPONSE']._serialized_end=1408
+  _globals['_COMPLETEOAUTHAUTHORIZATIONREQUEST']._serialized_start=1410
+  _globals['_COMPLETEOAUTHAUTHORIZATIONREQUEST']._serialized_end=1474
+  _globals['_COMPLETEOAUTHAUTHORIZATIONRESPONSE']._serialized_start=1476
+  _globals['_COMPLETEOAUTHAUTHORIZATIONRESPONSE']._serialized_end=1568
+  _globals['_CONNECTIONSERVICE']._serialized_start=1571
+  _globals['_CONNECTIONSERVICE']._serialized_end=2458
 # @@protoc_insertion_point(module_scope)

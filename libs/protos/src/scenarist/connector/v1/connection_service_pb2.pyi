@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as abc
 from google.protobuf import descriptor as descriptor
 from google.protobuf import message as message
+from google.protobuf import timestamp_pb2 as timestamp_pb2
 from google.protobuf.internal import containers as containers
 from scenarist.common.v1 import error_pb2 as error_pb2
 from scenarist.connector.v1 import connection_pb2 as connection_pb2
@@ -284,10 +285,15 @@ class TestConnectionResponse(message.Message):
     OK_FIELD_NUMBER: builtins.int
     ERROR_FIELD_NUMBER: builtins.int
     ACCOUNT_LABEL_FIELD_NUMBER: builtins.int
+    PRESENCE_ONLY_FIELD_NUMBER: builtins.int
     ok: builtins.bool
     """True if the app accepted the credentials."""
     account_label: builtins.str
     """The account the credentials belong to, when the app tells (e.g. a workspace name)."""
+    presence_only: builtins.bool
+    """True when the app declares no test call, so only the presence of the required secret
+    fields was checked (ok then says nothing about the app accepting them).
+    """
     @builtins.property
     def error(self) -> error_pb2.Error:
         """Why not, when ok is false: type (e.g. "AuthError") and a redacted message."""
@@ -298,9 +304,112 @@ class TestConnectionResponse(message.Message):
         ok: builtins.bool = ...,
         error: error_pb2.Error | None = ...,
         account_label: builtins.str = ...,
+        presence_only: builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = typing.Literal["error", b"error"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = typing.Literal["account_label", b"account_label", "error", b"error", "ok", b"ok"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = typing.Literal["account_label", b"account_label", "error", b"error", "ok", b"ok", "presence_only", b"presence_only"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class StartOAuthAuthorizationRequest(message.Message):
+    """StartOAuthAuthorizationRequest names the connection to authorize."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    CONNECTION_ID_FIELD_NUMBER: builtins.int
+    REDIRECT_URI_FIELD_NUMBER: builtins.int
+    connection_id: builtins.str
+    """The oauth2 connection (grant_type "authorization_code") to authorize."""
+    redirect_uri: builtins.str
+    """Where the app sends the browser back (registered with the app); an absolute http(s) URL."""
+    def __init__(
+        self,
+        *,
+        connection_id: builtins.str = ...,
+        redirect_uri: builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["connection_id", b"connection_id", "redirect_uri", b"redirect_uri"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class StartOAuthAuthorizationResponse(message.Message):
+    """StartOAuthAuthorizationResponse is where to send the user."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    AUTHORIZATION_URL_FIELD_NUMBER: builtins.int
+    STATE_FIELD_NUMBER: builtins.int
+    EXPIRES_AT_FIELD_NUMBER: builtins.int
+    authorization_url: builtins.str
+    """The app's authorize URL with response_type, client_id, redirect_uri, scope, state and the
+    S256 code_challenge.
+    """
+    state: builtins.str
+    """The state parameter of that URL, for callers that route the redirect themselves."""
+    @builtins.property
+    def expires_at(self) -> timestamp_pb2.Timestamp:
+        """When the state stops being accepted."""
+
+    def __init__(
+        self,
+        *,
+        authorization_url: builtins.str = ...,
+        state: builtins.str = ...,
+        expires_at: timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["authorization_url", b"authorization_url", "expires_at", b"expires_at", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class CompleteOAuthAuthorizationRequest(message.Message):
+    """CompleteOAuthAuthorizationRequest carries the redirect's query parameters."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: builtins.int
+    CODE_FIELD_NUMBER: builtins.int
+    state: builtins.str
+    """The state returned by StartOAuthAuthorization (echoed by the app)."""
+    code: builtins.str
+    """The authorization code the app issued."""
+    def __init__(
+        self,
+        *,
+        state: builtins.str = ...,
+        code: builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["code", b"code", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class CompleteOAuthAuthorizationResponse(message.Message):
+    """CompleteOAuthAuthorizationResponse returns the authorized connection."""
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    CONNECTION_FIELD_NUMBER: builtins.int
+    @builtins.property
+    def connection(self) -> connection_pb2.Connection:
+        """The connection, without secret values; expires_at is the access token's expiry."""
+
+    def __init__(
+        self,
+        *,
+        connection: connection_pb2.Connection | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = typing.Literal["connection", b"connection"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["connection", b"connection"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...

@@ -62,6 +62,16 @@ class ConnectionServiceStub:
                 request_serializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.TestConnectionRequest.SerializeToString,
                 response_deserializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.TestConnectionResponse.FromString,
                 _registered_method=True)
+        self.StartOAuthAuthorization = channel.unary_unary(
+                '/scenarist.connector.v1.ConnectionService/StartOAuthAuthorization',
+                request_serializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.StartOAuthAuthorizationRequest.SerializeToString,
+                response_deserializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.StartOAuthAuthorizationResponse.FromString,
+                _registered_method=True)
+        self.CompleteOAuthAuthorization = channel.unary_unary(
+                '/scenarist.connector.v1.ConnectionService/CompleteOAuthAuthorization',
+                request_serializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.CompleteOAuthAuthorizationRequest.SerializeToString,
+                response_deserializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.CompleteOAuthAuthorizationResponse.FromString,
+                _registered_method=True)
 
 
 class ConnectionServiceServicer:
@@ -109,6 +119,28 @@ class ConnectionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartOAuthAuthorization(self, request, context):
+        """StartOAuthAuthorization begins the OAuth2 authorization-code flow (with PKCE, S256) for an
+        oauth2 connection whose parameters say grant_type "authorization_code": it returns the URL
+        the user's browser opens at the app. The state in that URL is random, single-use, bound to
+        the caller's organization and this connection, and expires after a few minutes; the PKCE
+        code verifier never leaves the gateway (stored encrypted). Needs the editor role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteOAuthAuthorization(self, request, context):
+        """CompleteOAuthAuthorization takes what the app's redirect carried back (state and code),
+        exchanges the code at the app's token URL and stores the access and refresh tokens
+        encrypted in the connection's secrets, with the access token's expiry. An unknown, used,
+        expired or other organization's state is INVALID_ARGUMENT; a code the app refuses is
+        FAILED_PRECONDITION. Needs the editor role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConnectionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -136,6 +168,16 @@ def add_ConnectionServiceServicer_to_server(servicer, server):
                     servicer.TestConnection,
                     request_deserializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.TestConnectionRequest.FromString,
                     response_serializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.TestConnectionResponse.SerializeToString,
+            ),
+            'StartOAuthAuthorization': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartOAuthAuthorization,
+                    request_deserializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.StartOAuthAuthorizationRequest.FromString,
+                    response_serializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.StartOAuthAuthorizationResponse.SerializeToString,
+            ),
+            'CompleteOAuthAuthorization': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteOAuthAuthorization,
+                    request_deserializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.CompleteOAuthAuthorizationRequest.FromString,
+                    response_serializer=scenarist_dot_connector_dot_v1_dot_connection__service__pb2.CompleteOAuthAuthorizationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -276,6 +318,60 @@ class ConnectionService:
             '/scenarist.connector.v1.ConnectionService/TestConnection',
             scenarist_dot_connector_dot_v1_dot_connection__service__pb2.TestConnectionRequest.SerializeToString,
             scenarist_dot_connector_dot_v1_dot_connection__service__pb2.TestConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartOAuthAuthorization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scenarist.connector.v1.ConnectionService/StartOAuthAuthorization',
+            scenarist_dot_connector_dot_v1_dot_connection__service__pb2.StartOAuthAuthorizationRequest.SerializeToString,
+            scenarist_dot_connector_dot_v1_dot_connection__service__pb2.StartOAuthAuthorizationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteOAuthAuthorization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scenarist.connector.v1.ConnectionService/CompleteOAuthAuthorization',
+            scenarist_dot_connector_dot_v1_dot_connection__service__pb2.CompleteOAuthAuthorizationRequest.SerializeToString,
+            scenarist_dot_connector_dot_v1_dot_connection__service__pb2.CompleteOAuthAuthorizationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,6 +53,20 @@ class ConnectionServiceStub:
     """TestConnection calls the app's cheapest authenticated endpoint with the stored credentials.
     A refusal by the app is an OK response with ok=false, not an RPC error.
     """
+    StartOAuthAuthorization: grpc.UnaryUnaryMultiCallable[connection_service_pb2.StartOAuthAuthorizationRequest, connection_service_pb2.StartOAuthAuthorizationResponse]
+    """StartOAuthAuthorization begins the OAuth2 authorization-code flow (with PKCE, S256) for an
+    oauth2 connection whose parameters say grant_type "authorization_code": it returns the URL
+    the user's browser opens at the app. The state in that URL is random, single-use, bound to
+    the caller's organization and this connection, and expires after a few minutes; the PKCE
+    code verifier never leaves the gateway (stored encrypted). Needs the editor role.
+    """
+    CompleteOAuthAuthorization: grpc.UnaryUnaryMultiCallable[connection_service_pb2.CompleteOAuthAuthorizationRequest, connection_service_pb2.CompleteOAuthAuthorizationResponse]
+    """CompleteOAuthAuthorization takes what the app's redirect carried back (state and code),
+    exchanges the code at the app's token URL and stores the access and refresh tokens
+    encrypted in the connection's secrets, with the access token's expiry. An unknown, used,
+    expired or other organization's state is INVALID_ARGUMENT; a code the app refuses is
+    FAILED_PRECONDITION. Needs the editor role.
+    """
 
 @typing.type_check_only
 class ConnectionServiceAsyncStub(ConnectionServiceStub):
@@ -78,6 +92,20 @@ class ConnectionServiceAsyncStub(ConnectionServiceStub):
     TestConnection: aio.UnaryUnaryMultiCallable[connection_service_pb2.TestConnectionRequest, connection_service_pb2.TestConnectionResponse]  # type: ignore[assignment]
     """TestConnection calls the app's cheapest authenticated endpoint with the stored credentials.
     A refusal by the app is an OK response with ok=false, not an RPC error.
+    """
+    StartOAuthAuthorization: aio.UnaryUnaryMultiCallable[connection_service_pb2.StartOAuthAuthorizationRequest, connection_service_pb2.StartOAuthAuthorizationResponse]  # type: ignore[assignment]
+    """StartOAuthAuthorization begins the OAuth2 authorization-code flow (with PKCE, S256) for an
+    oauth2 connection whose parameters say grant_type "authorization_code": it returns the URL
+    the user's browser opens at the app. The state in that URL is random, single-use, bound to
+    the caller's organization and this connection, and expires after a few minutes; the PKCE
+    code verifier never leaves the gateway (stored encrypted). Needs the editor role.
+    """
+    CompleteOAuthAuthorization: aio.UnaryUnaryMultiCallable[connection_service_pb2.CompleteOAuthAuthorizationRequest, connection_service_pb2.CompleteOAuthAuthorizationResponse]  # type: ignore[assignment]
+    """CompleteOAuthAuthorization takes what the app's redirect carried back (state and code),
+    exchanges the code at the app's token URL and stores the access and refresh tokens
+    encrypted in the connection's secrets, with the access token's expiry. An unknown, used,
+    expired or other organization's state is INVALID_ARGUMENT; a code the app refuses is
+    FAILED_PRECONDITION. Needs the editor role.
     """
 
 class ConnectionServiceServicer(metaclass=abc_1.ABCMeta):
@@ -131,6 +159,32 @@ class ConnectionServiceServicer(metaclass=abc_1.ABCMeta):
     ) -> typing.Union[connection_service_pb2.TestConnectionResponse, abc.Awaitable[connection_service_pb2.TestConnectionResponse]]:
         """TestConnection calls the app's cheapest authenticated endpoint with the stored credentials.
         A refusal by the app is an OK response with ok=false, not an RPC error.
+        """
+
+    @abc_1.abstractmethod
+    def StartOAuthAuthorization(
+        self,
+        request: connection_service_pb2.StartOAuthAuthorizationRequest,
+        context: _ServicerContext,
+    ) -> typing.Union[connection_service_pb2.StartOAuthAuthorizationResponse, abc.Awaitable[connection_service_pb2.StartOAuthAuthorizationResponse]]:
+        """StartOAuthAuthorization begins the OAuth2 authorization-code flow (with PKCE, S256) for an
+        oauth2 connection whose parameters say grant_type "authorization_code": it returns the URL
+        the user's browser opens at the app. The state in that URL is random, single-use, bound to
+        the caller's organization and this connection, and expires after a few minutes; the PKCE
+        code verifier never leaves the gateway (stored encrypted). Needs the editor role.
+        """
+
+    @abc_1.abstractmethod
+    def CompleteOAuthAuthorization(
+        self,
+        request: connection_service_pb2.CompleteOAuthAuthorizationRequest,
+        context: _ServicerContext,
+    ) -> typing.Union[connection_service_pb2.CompleteOAuthAuthorizationResponse, abc.Awaitable[connection_service_pb2.CompleteOAuthAuthorizationResponse]]:
+        """CompleteOAuthAuthorization takes what the app's redirect carried back (state and code),
+        exchanges the code at the app's token URL and stores the access and refresh tokens
+        encrypted in the connection's secrets, with the access token's expiry. An unknown, used,
+        expired or other organization's state is INVALID_ARGUMENT; a code the app refuses is
+        FAILED_PRECONDITION. Needs the editor role.
         """
 
 def add_ConnectionServiceServicer_to_server(servicer: ConnectionServiceServicer, server: typing.Union[grpc.Server, aio.Server]) -> None: ...
