@@ -225,9 +225,10 @@ async def serve_standalone(root: Path, http_port: int, grpc_port: int) -> int:
             SCENARIST_DEMO_WEBHOOK_URL=demo.webhook_url,
         )
         _write_local_env(root, values)
-        print(_banner(demo, settings, hosted.grpc_port, hosted.http_url), flush=True)
-        if studio:
-            print(studio, flush=True)
+        banner = _banner(demo, settings, hosted.grpc_port, hosted.http_url)
+        # The studio line goes before the closing "Stop with Ctrl-C." line.
+        head, _, tail = banner.rpartition("Stop with Ctrl-C.")
+        print(f"{head}{studio}\nStop with Ctrl-C.{tail}" if studio else banner, flush=True)
         await lifecycle.stopping.wait()
     except Exception:
         log.exception("standalone start failed")
