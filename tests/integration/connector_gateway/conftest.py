@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import grpc
@@ -23,6 +25,8 @@ from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_runtime.settings import ServiceSettings
 from scenarist_storage.memory import MemoryIdentityStore
 from support.infra import FreshDatabase
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))  # the fakes package
 
 
 @pytest.fixture(scope="session")

@@ -183,6 +183,12 @@ def _refused_calls(api: Api, ids: dict[str, str], acme: Tenant, md: Any) -> dict
         "TestConnection": lambda: c.TestConnection(
             con.TestConnectionRequest(connection_id=cid), metadata=md
         ),
+        "StartOAuthAuthorization": lambda: c.StartOAuthAuthorization(
+            con.StartOAuthAuthorizationRequest(
+                connection_id=cid, redirect_uri="https://studio.example/callback"
+            ),
+            metadata=md,
+        ),
         "DeleteConnection": lambda: c.DeleteConnection(
             con.DeleteConnectionRequest(connection_id=cid), metadata=md
         ),
@@ -291,6 +297,13 @@ async def _own_only_checks(api: Api, ids: dict[str, str], globex: Tenant) -> dic
                 metadata=editor,
             )
         ).connection.organization_id,
+        # A state is looked up in the caller's organization only: any other is unknown.
+        "CompleteOAuthAuthorization": await _code(
+            lambda: api.connections.CompleteOAuthAuthorization(
+                con.CompleteOAuthAuthorizationRequest(state="acme-state", code="c"),
+                metadata=editor,
+            )
+        ),
         "CreateDataStore": (
             await api.data_stores.CreateDataStore(
                 ds.CreateDataStoreRequest(name="Mine", fields=[Field(name="k", type="text")]),
@@ -349,6 +362,7 @@ async def test_every_method_of_every_service_refuses_another_organization(
     for name in ("GetOrganization", "CreateScenario", "CreateWebhook", "CreateConnection"):
         assert own[name] == mine, name
     assert own["CreateDataStore"] == mine
+    assert own["CompleteOAuthAuthorization"] == grpc.StatusCode.INVALID_ARGUMENT
     assert own["ValidateScenario"] == []
     assert own["ListApps"] > 0 and own["ListModules"] > 0
 

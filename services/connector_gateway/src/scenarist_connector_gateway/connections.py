@@ -270,7 +270,7 @@ class ConnectionServicer(pb_grpc.ConnectionServiceServicer):
 
 async def _answer_refusal(context: Context, exc: FlowRefusedError) -> NoReturn:
     if exc.code == grpc.StatusCode.INVALID_ARGUMENT:
-        await abort_invalid(context, exc.message, [("state", exc.message)])
+        await abort_invalid(context, exc.message, [(exc.field, exc.message)])
     await abort(context, exc.code, exc.message)
 
 

@@ -44,8 +44,8 @@ EXPIRY_MARGIN = timedelta(seconds=60)
 class FlowRefusedError(Exception):
     """A flow call the gateway refuses, with the gRPC status to answer."""
 
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        self.code, self.message = code, message
+    def __init__(self, code: grpc.StatusCode, message: str, field: str = "state") -> None:
+        self.code, self.message, self.field = code, message, field
         super().__init__(message)
 
 
@@ -99,7 +99,9 @@ class OAuthFlows:
         try:
             check_url(redirect_uri, "redirect_uri")
         except errors.ConnectorError as exc:
-            raise FlowRefusedError(grpc.StatusCode.INVALID_ARGUMENT, exc.message) from None
+            raise FlowRefusedError(
+                grpc.StatusCode.INVALID_ARGUMENT, exc.message, "redirect_uri"
+            ) from None
         try:
             connection = self.connection(record, self._open(record))
         except errors.ConnectorError as exc:
