@@ -20,12 +20,17 @@ import asyncio
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from scenarist_storage.models import Role
 from scenarist_studio.context import Studio
 from stack import start_stack
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))  # the fakes package
+from fakes.github import TOKEN as GITHUB_TOKEN
+from fakes.github import server as github_fake
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -70,6 +75,10 @@ async def test_build_run_activate_and_inspect_in_a_browser(
     database_dsn: str, tmp_path: Path
 ) -> None:
     _prerequisites()
+    # "Test connection" calls GitHub for real: a local fake stands in, reachable because the
+    # operator allow list opens loopback for this stack.
+    os.environ["SCENARIST_CONNECTOR_ALLOW"] = "127.0.0.1/32"
+    fake_github = github_fake().__enter__()
     stack = await start_stack(database_dsn, tmp_path)
     try:
         assert stack.password is not None, "a fresh database gives a fresh first user"
@@ -95,6 +104,8 @@ async def test_build_run_activate_and_inspect_in_a_browser(
             "ARTIFACTS": str(artifacts),
             "WEB_DIR": str(WEB),
             "CHROMIUM": str(CHROMIUM),
+            "FAKE_GITHUB_URL": fake_github.url,
+            "FAKE_GITHUB_TOKEN": GITHUB_TOKEN,
         }
         for flow in ("flow.mjs", "extras.mjs", "readme.mjs", "viewer.mjs"):
             await _node(flow, env)
@@ -104,3 +115,5 @@ async def test_build_run_activate_and_inspect_in_a_browser(
             assert (artifacts / shot).stat().st_size > 0
     finally:
         await stack.lifecycle.shutdown()
+        fake_github.__exit__(None, None, None)
+        os.environ.pop("SCENARIST_CONNECTOR_ALLOW", None)
