@@ -117,7 +117,7 @@ export function ModulePanel({ node, spec, app, readOnly, hasErrorHandler, onChan
               {isRouter(node) ? "Add route" : "Add next module"}
             </button>
           )}
-          {!directiveNode && !isRouter(node) && !hasErrorHandler && node.id !== 0 && (
+          {!directiveNode && !isRouter(node) && !hasErrorHandler && !(spec?.kind ?? "").includes("trigger") && (
             <span className="inline">
               <label>
                 Error handler{" "}
