@@ -11,11 +11,8 @@ must be there.
 from __future__ import annotations
 
 import asyncio
-import base64
 import importlib.util
-import os
 import urllib.request
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -23,15 +20,9 @@ from typing import Any
 
 import grpc
 import pytest
-from pydantic import SecretStr
 from scenarist.run.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
-from scenarist.scenario.v1 import scenario_service_pb2, scenario_service_pb2_grpc
-from scenarist.trigger.v1 import webhook_pb2, webhook_service_pb2, webhook_service_pb2_grpc
-from scenarist_runtime.host import Hosted, start_host
-from scenarist_runtime.lifecycle import Lifecycle
-from scenarist_runtime.settings import ServiceSettings
-from scenarist_storage.models import Role
-from scenarist_storage.pg import PgIdentityStore
+from scenarist_runtime.host import Hosted
+from support.platform import hosted_platform, secret_key, webhook_scenario
 
 pytestmark = pytest.mark.integration
 
@@ -80,56 +71,26 @@ def _ops_queries() -> ModuleType:
     return module
 
 
-def _key() -> str:
-    return base64.b64encode(os.urandom(32)).decode()
-
-
 @pytest.fixture
 async def hosted(
     ops_database_dsn: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Hosted]:
-    monkeypatch.setenv("SCENARIST_SECRETS_KEY", _key())
-    monkeypatch.setenv("SCENARIST_WEBHOOK_SECRET_KEY", _key())
+    monkeypatch.setenv("SCENARIST_SECRETS_KEY", secret_key())
+    monkeypatch.setenv("SCENARIST_WEBHOOK_SECRET_KEY", secret_key())
     monkeypatch.setenv("SCENARIST_RATE_LIMIT_BACKEND", "redis")  # for the Redis pool gauges
-    settings = ServiceSettings(
-        service_name="ops-metrics",
-        mode="standalone",
-        http_port=0,
-        grpc_port=0,
-        postgres_dsn=SecretStr(ops_database_dsn),
-        redis_url=SecretStr(redis_url),
-        drain_timeout_seconds=5.0,
-    )
-    lifecycle = Lifecycle(settings)
-    try:
-        yield await start_host(SERVICES, settings, lifecycle)
-    finally:
-        await lifecycle.shutdown()
+    async with hosted_platform(
+        SERVICES, "ops-metrics", ops_database_dsn, redis_url=redis_url
+    ) as hosted:
+        yield hosted
 
 
 async def _run_one_scenario(hosted: Hosted) -> Any:
     """Create and activate the scenario, call its webhook, and return the finished run."""
-    identity = PgIdentityStore(hosted.host.pool)
-    org = await identity.create_organization(f"ops-{uuid.uuid4().hex[:6]}")
-    _, token = await identity.create_token(org.id, Role.EDITOR, "ops")
-    auth = (("authorization", f"Bearer {token}"),)
+    scenario = await webhook_scenario(hosted, SCENARIO, "probe")
+    auth, scenario_id = scenario.auth, scenario.scenario_id
     async with grpc.aio.insecure_channel(f"127.0.0.1:{hosted.grpc_port}") as channel:
-        scenarios = scenario_service_pb2_grpc.ScenarioServiceStub(channel)
         runs = run_service_pb2_grpc.RunServiceStub(channel)
-        created = await scenarios.CreateScenario(
-            scenario_service_pb2.CreateScenarioRequest(document=SCENARIO), metadata=auth
-        )
-        scenario_id = created.scenario.id
-        await scenarios.ActivateScenario(
-            scenario_service_pb2.ActivateScenarioRequest(scenario_id=scenario_id), metadata=auth
-        )
-        hook = await webhook_service_pb2_grpc.WebhookServiceStub(channel).CreateWebhook(
-            webhook_service_pb2.CreateWebhookRequest(
-                scenario_id=scenario_id, name="probe", auth=webhook_pb2.WEBHOOK_AUTH_NONE
-            ),
-            metadata=auth,
-        )
-        url = hosted.http_url.rstrip("/") + hook.webhook.url_path
+        url = hosted.http_url.rstrip("/") + scenario.url_path
         answer = await asyncio.to_thread(_post, url, b'{"name": "x"}')
         assert answer == "Hello x"
         for _ in range(400):  # bounded poll, ~20 s

@@ -11,29 +11,19 @@ anything starts.
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
 import socket
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-import grpc
 import httpx
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from pydantic import SecretStr
-from scenarist.scenario.v1 import scenario_service_pb2, scenario_service_pb2_grpc
-from scenarist.trigger.v1 import webhook_pb2, webhook_service_pb2, webhook_service_pb2_grpc
 from scenarist_bus import topics
 from scenarist_observability.tracing import SERVICE_ATTRIBUTE, configure_tracing
-from scenarist_runtime.host import ALL_SERVICES, Hosted, start_host
-from scenarist_runtime.lifecycle import Lifecycle
-from scenarist_runtime.settings import ServiceSettings
-from scenarist_storage.models import Role
-from scenarist_storage.pg import PgIdentityStore
+from scenarist_runtime.host import ALL_SERVICES, Hosted
+from support.platform import hosted_platform, secret_key, webhook_scenario
 
 pytestmark = pytest.mark.integration
 
@@ -61,16 +51,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _key() -> str:
-    return base64.b64encode(os.urandom(32)).decode()
-
-
 @pytest.fixture
 async def hosted(trace_database_dsn: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Hosted]:
     internal_port = _free_port()
     env = {
-        "SCENARIST_SECRETS_KEY": _key(),
-        "SCENARIST_WEBHOOK_SECRET_KEY": _key(),
+        "SCENARIST_SECRETS_KEY": secret_key(),
+        "SCENARIST_WEBHOOK_SECRET_KEY": secret_key(),
         "SCENARIST_INTERNAL_SECRET": "trace-test-internal-secret",
         "SCENARIST_GATEWAY_INTERNAL_PORT": str(internal_port),
         "SCENARIST_GATEWAY_TARGET": f"127.0.0.1:{internal_port}",
@@ -79,42 +65,12 @@ async def hosted(trace_database_dsn: str, monkeypatch: pytest.MonkeyPatch) -> As
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    settings = ServiceSettings(
-        service_name="trace-test",
-        mode="standalone",
-        http_port=0,
-        grpc_port=0,
-        postgres_dsn=SecretStr(trace_database_dsn),
-        drain_timeout_seconds=5.0,
-    )
-    lifecycle = Lifecycle(settings)
-    try:
-        yield await start_host(SERVICES, settings, lifecycle)
-    finally:
-        await lifecycle.shutdown()
+    async with hosted_platform(SERVICES, "trace-test", trace_database_dsn) as hosted:
+        yield hosted
 
 
 async def _webhook_path(hosted: Hosted) -> str:
-    identity = PgIdentityStore(hosted.host.pool)
-    org = await identity.create_organization(f"trace-{uuid.uuid4().hex[:6]}")
-    _, token = await identity.create_token(org.id, Role.EDITOR, "trace")
-    auth = (("authorization", f"Bearer {token}"),)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{hosted.grpc_port}") as channel:
-        scenarios = scenario_service_pb2_grpc.ScenarioServiceStub(channel)
-        created = await scenarios.CreateScenario(
-            scenario_service_pb2.CreateScenarioRequest(document=GREETING), metadata=auth
-        )
-        scenario_id = created.scenario.id
-        await scenarios.ActivateScenario(
-            scenario_service_pb2.ActivateScenarioRequest(scenario_id=scenario_id), metadata=auth
-        )
-        hook = await webhook_service_pb2_grpc.WebhookServiceStub(channel).CreateWebhook(
-            webhook_service_pb2.CreateWebhookRequest(
-                scenario_id=scenario_id, name="greeting", auth=webhook_pb2.WEBHOOK_AUTH_NONE
-            ),
-            metadata=auth,
-        )
-    return str(hook.webhook.url_path)
+    return (await webhook_scenario(hosted, GREETING, "trace")).url_path
 
 
 @dataclass
