@@ -78,6 +78,26 @@ async def test_run_summary_keeps_the_newest_event(stores: Stores) -> None:
     assert await stores.logs.get_run_summary(ORG, run_id) == _summary(run_id, "failed", 5)
 
 
+async def test_run_summaries_batch_upsert_applies_each_rule(stores: Stores) -> None:
+    newer, fresh, foreign = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await stores.logs.upsert_run_summary(_summary(newer, "failed", 5))
+    await stores.logs.upsert_run_summary(_summary(foreign, "running", 1))
+    later_start = dataclasses.replace(_summary(fresh, "succeeded", 4), started_at=T0 + timedelta(9))
+    batch = [
+        _summary(newer, "running", 2),  # older than what is stored: skipped
+        later_start,
+        dataclasses.replace(_summary(foreign, "succeeded", 3), org_id=OTHER),  # other org
+    ]
+    assert await stores.logs.upsert_run_summaries(batch) == 1
+    assert await stores.logs.get_run_summary(ORG, newer) == _summary(newer, "failed", 5)
+    assert await stores.logs.get_run_summary(ORG, fresh) == later_start
+    got = await stores.logs.get_run_summary(ORG, foreign)
+    assert got is not None and got.status == "running"
+    assert await stores.logs.upsert_run_summaries([]) == 0
+    with pytest.raises(ValueError, match="more than once"):
+        await stores.logs.upsert_run_summaries([later_start, later_start])
+
+
 async def test_retention_deletes_only_older_history(stores: Stores) -> None:
     old_run, new_run = uuid.uuid4(), uuid.uuid4()
     await stores.logs.append_steps(

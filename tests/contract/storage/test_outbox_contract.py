@@ -85,3 +85,37 @@ async def test_expired_lease_is_claimed_again(stores: Stores) -> None:
     assert [m.id for m in retried] == [m.id for m in crashed]
     assert await stores.runs.delete_outbox([m.id for m in retried]) == 1
     assert await stores.runs.claim_outbox(10, lease_seconds=0) == []
+
+
+async def test_leased_save_returns_its_messages_and_deletes_the_published(
+    stores: Stores,
+) -> None:
+    a = await _new_run(stores, "a")
+    b = await _new_run(stores, "b")
+    await stores.runs.save_states([StateWrite(ORG, b, 7, {}, "running", 0)])
+    first = await stores.runs.save_states(
+        [StateWrite(ORG, a, 6, {}, "running", 0), StateWrite(ORG, b, 6, {}, "running", 0)],
+        [_msg(a, 1), _msg(b, 2), _msg(None, 3, "runs.events"), OutboxMessage("t", None, b"4")],
+        lease_seconds=60,
+    )
+    assert first.rejected == (b,) and first.outbox_written == 3
+    assert [m.value for m in first.leased] == [b"task-1", b"task-3", b"4"]
+    assert [m.id for m in first.leased] == sorted(m.id for m in first.leased)
+    assert first.leased[0].headers == (("traceparent", b"00-abc-01"), ("attempt", b"1"))
+    assert first.leased[0].run_id == a and first.leased[1].key is None
+    assert first.leased[2].headers == ()
+    assert await stores.runs.claim_outbox(10) == []  # leased to the writer already
+    second = await stores.runs.save_states(
+        [StateWrite(ORG, a, 6, {"s": 2}, "running", 1)],
+        [_msg(a, 5)],
+        published=[m.id for m in first.leased],
+    )
+    assert second.leased == () and second.outbox_written == 1
+    # The published rows are gone; the unleased one is there for the relay.
+    assert [m.value for m in await stores.runs.claim_outbox(10)] == [b"task-5"]
+
+
+async def test_expired_save_lease_goes_to_the_relay(stores: Stores) -> None:
+    saved = await stores.runs.save_states([], [_msg(None, 1)], lease_seconds=0)
+    relayed = await stores.runs.claim_outbox(10, lease_seconds=60)
+    assert [m.id for m in relayed] == [m.id for m in saved.leased]

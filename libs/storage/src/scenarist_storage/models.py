@@ -135,6 +135,9 @@ class SaveResult:
     accepted: tuple[uuid.UUID, ...]
     rejected: tuple[uuid.UUID, ...]  # stale epoch, or no such run in that org
     outbox_written: int
+    # With save_states(lease_seconds=...): the messages written, already leased to the caller,
+    # in write order, for it to publish and hand back through `published` or delete_outbox.
+    leased: tuple[ClaimedMessage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

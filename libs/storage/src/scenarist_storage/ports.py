@@ -152,12 +152,22 @@ class RunStore(Protocol):
         ...
 
     async def save_states(
-        self, batch: Sequence[StateWrite], outbox_messages: Sequence[OutboxMessage] = ()
+        self,
+        batch: Sequence[StateWrite],
+        outbox_messages: Sequence[OutboxMessage] = (),
+        *,
+        lease_seconds: float | None = None,
+        published: Sequence[int] = (),
     ) -> SaveResult:
         """One transaction: each write applies only if the run exists in its org and the stored
         owner_epoch <= the write's (then the stored epoch becomes the write's); messages are
         written unless they name a run whose write was rejected. Any error: nothing changes.
-        A run may appear at most once per batch (ValueError)."""
+        A run may appear at most once per batch (ValueError).
+
+        `lease_seconds`: the written messages start leased to the caller (as claim_outbox would
+        lease them) and come back in `SaveResult.leased`, so the writer publishes its own
+        messages without claiming them again. `published`: outbox ids the caller has published
+        since, deleted in the same transaction (delete_outbox without a round trip of its own)."""
         ...
 
     async def claim_outbox(
@@ -183,6 +193,11 @@ class LogStore(Protocol):
     async def upsert_run_summary(self, summary: RunSummary) -> bool:
         """Store unless a summary with a newer updated_at is already there (events may arrive out
         of order). True if stored."""
+        ...
+
+    async def upsert_run_summaries(self, batch: Sequence[RunSummary]) -> int:
+        """upsert_run_summary for each, in one round trip; at most one summary per run (the
+        caller collapses a batch first, ValueError otherwise). Returns how many were stored."""
         ...
 
     async def get_run_summary(self, org_id: uuid.UUID, run_id: uuid.UUID) -> RunSummary | None: ...

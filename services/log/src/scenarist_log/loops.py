@@ -123,7 +123,6 @@ def steps_loop(bus: Bus, logs: LogStore, *, poll_ms: int = 200) -> BatchLoop[Ste
 
 def events_loop(bus: Bus, logs: LogStore, *, poll_ms: int = 200) -> BatchLoop[RunSummary]:
     async def write(summaries: list[RunSummary]) -> None:
-        for summary in collapse(summaries):
-            await logs.upsert_run_summary(summary)
+        await logs.upsert_run_summaries(collapse(summaries))
 
     return BatchLoop(bus, topics.RUNS_EVENTS, decode_run_event, write, poll_ms=poll_ms)

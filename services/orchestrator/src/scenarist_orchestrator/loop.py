@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from scenarist_bus import topics
 from scenarist_bus.consuming import commit_or_hand_back
@@ -29,6 +30,9 @@ INPUT_TOPICS = (topics.RUNS_REQUESTED, topics.TASKS_RESULTS)
 # another one publishes them. A relay slower than this publishes some messages twice, which the
 # consumers absorb (results are applied once, step logs are keyed by task and attempt).
 OUTBOX_LEASE_SECONDS = 10.0
+# A busy loop publishes its own batches' messages; the relay (rows whose writer died before
+# publishing, whose lease ran out) then runs on idle polls and at least this often.
+RELAY_EVERY_SECONDS = 1.0
 
 
 class OrchestratorLoop:
@@ -41,6 +45,8 @@ class OrchestratorLoop:
         batch_size: int = 500,
         poll_ms: int = 50,
         outbox_lease_seconds: float = OUTBOX_LEASE_SECONDS,
+        relay_every_seconds: float = RELAY_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bus = bus
         self._outbox_lease = outbox_lease_seconds
@@ -52,6 +58,11 @@ class OrchestratorLoop:
         self._producer: Producer | None = None
         self._consumer: Consumer | None = None
         self._lag: LagReporter | None = None
+        # Outbox ids this loop published itself and has not deleted yet.
+        self._published: list[int] = []
+        self._relay_every = relay_every_seconds
+        self._clock = clock
+        self._relayed_at = clock()
 
     async def start(self) -> None:
         self._producer = await self._bus.producer()
@@ -85,13 +96,35 @@ class OrchestratorLoop:
         _count_consumed(records)
         with process_spans(records, GROUP) as spans:
             traces = batch_traces(records, spans)
-            outcome = await self._processor.process(records, self._epoch, traces)
+            outcome = await self._processor.process(
+                records,
+                self._epoch,
+                traces,
+                published=self._published,
+                lease_seconds=self._outbox_lease,
+            )
             for record, reason in outcome.dead_letters:
                 await dead_letter(self._producer, record, reason, error_type="invalid_message")
                 METRICS.dlq_messages.labels(record.topic, "invalid_message").inc()
-        consumer = self._consumer
-        await self.relay(then=lambda: commit_or_hand_back(consumer, records))
+        if outcome.saved is not None:
+            self._published = []  # deleted in that save's transaction
+            await self._publish_own(outcome.saved.leased)
+        await commit_or_hand_back(self._consumer, records)
+        if self._clock() - self._relayed_at >= self._relay_every:
+            await self.relay()
         return len(records)
+
+    async def _publish_own(self, leased: Sequence[ClaimedMessage]) -> None:
+        """The batch's own messages, straight from its save (ADR 0002): no claim round trip;
+        their rows are deleted by the next save (or the next relay), and should this process
+        die first, their lease runs out and any relay publishes them."""
+        if not leased:
+            return
+        assert self._producer is not None
+        await self._producer.send_batch(
+            [OutgoingMessage(m.topic, m.value, m.key, m.headers) for m in leased]
+        )
+        self._published.extend(m.id for m in leased)
 
     async def relay(
         self, limit: int = 1000, then: Callable[[], Awaitable[object]] | None = None
@@ -100,6 +133,10 @@ class OrchestratorLoop:
         offset commit) runs once everything is published, alongside the last delete: the
         delete only tidies up (rows it misses are published again after their lease)."""
         assert self._producer is not None
+        self._relayed_at = self._clock()
+        if self._published:
+            await self._delete_ids(self._published)
+            self._published = []
         published = 0
         while True:
             with METRICS.db_transaction_duration.labels(SERVICE).time():
@@ -122,8 +159,11 @@ class OrchestratorLoop:
             await self._delete(claimed)
 
     async def _delete(self, claimed: list[ClaimedMessage]) -> None:
+        await self._delete_ids([m.id for m in claimed])
+
+    async def _delete_ids(self, ids: list[int]) -> None:
         with METRICS.db_transaction_duration.labels(SERVICE).time():
-            await self._runs.delete_outbox([m.id for m in claimed])
+            await self._runs.delete_outbox(ids)
 
     async def run(self, stopping: asyncio.Event) -> None:
         await self.start()

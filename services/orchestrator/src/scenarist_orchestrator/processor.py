@@ -68,6 +68,8 @@ SERVICE = "orchestrator"
 ACCEPTED = frozenset({envelope.RUN_REQUESTED, envelope.RUN_CANCEL, envelope.TASK_RESULT})
 CANCELLED = "cancelled"
 LIVE_STATUSES = ("running", "queued")
+# (org, scenario) -> the latest version's plan, its version and whether it is active.
+LatestPlans = dict[tuple[uuid.UUID, uuid.UUID], tuple[Plan, int, bool]]
 SOURCES = {1: "webhook", 2: "manual", 3: "api", 4: "schedule", 5: "poll", 6: "scenario"}
 
 
@@ -135,6 +137,7 @@ class RunProcessor:
         self._live: dict[str, LiveRun] = {}
         self._parking = parking  # None: every run starts, active scenario or not
         self._traces: Mapping[str, dict[str, str]] = {}
+        self._handoff: tuple[Sequence[int], float | None] = ((), None)
 
     def forget(self) -> None:
         """Drop every cached run: after losing partitions, Postgres is the truth again."""
@@ -149,10 +152,17 @@ class RunProcessor:
         records: Sequence[Record],
         epoch: int,
         traces: Mapping[str, dict[str, str]] | None = None,
+        *,
+        published: Sequence[int] = (),
+        lease_seconds: float | None = None,
     ) -> BatchOutcome:
-        """`traces`: run id -> the trace context this batch continues the run in."""
+        """`traces`: run id -> the trace context this batch continues the run in.
+        `lease_seconds`: the batch's outbox rows come back leased in `outcome.saved.leased` for
+        the caller to publish; `published`: outbox ids it has published, deleted with the save
+        (`outcome.saved` is None when the batch saved nothing: they were not deleted)."""
         self._traces = traces or {}
         outcome = BatchOutcome()
+        self._handoff = (published, lease_seconds)
         requests: list[Decoded] = []
         others: list[Decoded] = []  # results and cancellations, in arrival order
         for record in records:
@@ -192,10 +202,11 @@ class RunProcessor:
         epoch: int,
     ) -> None:
         planned: dict[str, Planned] = {}
+        latest: LatestPlans = {}
         for decoded in requests:
             request = envelope.payload_as(decoded, RunRequested)
             try:
-                item = await self._new_run(request)
+                item = await self._new_run(request, latest)
             except (ValueError, ScenarioNotFoundError, StorageError) as exc:
                 outcome.dead_letters.append((decoded.record, f"cannot start run: {exc}"))
                 continue
@@ -224,12 +235,18 @@ class RunProcessor:
                 item.new_run = dataclasses.replace(item.new_run, version=record.version)
             touched[item.request.run_id] = self._start(item)
 
-    async def _new_run(self, request: RunRequested) -> Planned:
+    async def _new_run(self, request: RunRequested, latest: LatestPlans) -> Planned:
+        """`latest`: the scenarios' latest plans already read in this batch (a webhook under
+        load brings many requests for one scenario per batch; one read serves them all)."""
         org_id = uuid.UUID(request.organization_id)
         scenario_id = uuid.UUID(request.scenario_id)
         active = True
         if self._parking is not None and request.scenario_version == 0:
-            plan, version, active = await self._plans.latest(org_id, scenario_id)
+            found = latest.get((org_id, scenario_id))
+            if found is None:
+                found = await self._plans.latest(org_id, scenario_id)
+                latest[(org_id, scenario_id)] = found
+            plan, version, active = found
         else:
             plan, version = await self._plans.get(org_id, scenario_id, request.scenario_version)
         trigger = await claimed.trigger_of(request, self._claims)
@@ -422,7 +439,10 @@ class RunProcessor:
             outbox.extend(run_trace.traced(live.outbox, live.trace))
             live.outbox = []
         with METRICS.db_transaction_duration.labels(SERVICE).time():
-            outcome.saved = await self._runs.save_states(writes, outbox)
+            published, lease_seconds = self._handoff
+            outcome.saved = await self._runs.save_states(
+                writes, outbox, lease_seconds=lease_seconds, published=published
+            )
         for rejected in outcome.saved.rejected:
             self._live.pop(str(rejected), None)  # another orchestrator owns it now
         accepted = {str(run_id) for run_id in outcome.saved.accepted}

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from scenarist_storage.log_paging import step_key, summary_key
+from scenarist_storage.log_paging import check_one_per_run, step_key, summary_key
 from scenarist_storage.memory._clock import clone
 from scenarist_storage.models import Page, RetentionResult, RunSummary, StepRecord
 from scenarist_storage.paging import check_page_size, decode_token, encode_token
@@ -41,6 +41,10 @@ class MemoryLogStore:
             summary = dataclasses.replace(summary, started_at=current.started_at)
         self._summaries[summary.run_id] = clone(summary)
         return True
+
+    async def upsert_run_summaries(self, batch: Sequence[RunSummary]) -> int:
+        check_one_per_run(batch)
+        return sum([await self.upsert_run_summary(summary) for summary in batch])
 
     async def get_run_summary(self, org_id: uuid.UUID, run_id: uuid.UUID) -> RunSummary | None:
         found = self._summaries.get(run_id)

@@ -136,7 +136,12 @@ class MemoryRunStore:
         return Page([clone(r) for _, r in page], token)
 
     async def save_states(
-        self, batch: Sequence[StateWrite], outbox_messages: Sequence[OutboxMessage] = ()
+        self,
+        batch: Sequence[StateWrite],
+        outbox_messages: Sequence[OutboxMessage] = (),
+        *,
+        lease_seconds: float | None = None,
+        published: Sequence[int] = (),
     ) -> SaveResult:
         check_batch(batch)
         for message in outbox_messages:  # validate before touching anything: all or nothing
@@ -160,24 +165,36 @@ class MemoryRunStore:
                 updated_at=now,
             )
             accepted.append(run.id)
-        dropped = set(rejected)
-        written = 0
-        for message in outbox_messages:
+        await self.delete_outbox(published)
+        written = self._write_outbox(outbox_messages, set(rejected), lease_seconds)
+        leased = tuple(written) if lease_seconds is not None else ()
+        return SaveResult(tuple(accepted), tuple(rejected), len(written), leased)
+
+    def _write_outbox(
+        self,
+        messages: Sequence[OutboxMessage],
+        dropped: set[uuid.UUID],
+        lease_seconds: float | None,
+    ) -> builtins.list[ClaimedMessage]:
+        until = None
+        if lease_seconds is not None:
+            until = (self._clock() + timedelta(seconds=lease_seconds)).timestamp()
+        written = []
+        for message in messages:
             if message.run_id is not None and message.run_id in dropped:
                 continue
             ident = next(self._outbox_ids)
-            self._outbox[ident] = _Outbox(
-                ClaimedMessage(
-                    ident,
-                    message.topic,
-                    message.key,
-                    message.value,
-                    freeze_headers(message.headers),
-                    message.run_id,
-                )
+            claimed = ClaimedMessage(
+                ident,
+                message.topic,
+                message.key,
+                bytes(message.value),
+                freeze_headers(message.headers),
+                message.run_id,
             )
-            written += 1
-        return SaveResult(tuple(accepted), tuple(rejected), written)
+            self._outbox[ident] = _Outbox(claimed, until)
+            written.append(claimed)
+        return written
 
     async def claim_outbox(
         self, limit: int, *, lease_seconds: float = 30.0

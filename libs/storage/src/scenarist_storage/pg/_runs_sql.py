@@ -38,22 +38,49 @@ _STATEMENTS: dict[str, str] = {
         ORDER BY r.seq DESC
         LIMIT $5
     """,
-    "lock_runs": """
-        SELECT id FROM {s}.runs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
-    """,
-    # Fencing: only rows whose stored epoch is <= the writer's are updated (and take its epoch).
-    "save_states": """
-        UPDATE {s}.runs r
-        SET state = w.state, status = w.status, operations = w.operations,
-            owner_epoch = w.epoch, updated_at = now()
-        FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::jsonb[], $5::text[],
-                    $6::bigint[]) AS w(org_id, run_id, epoch, state, status, operations)
-        WHERE r.id = w.run_id AND r.org_id = w.org_id AND r.owner_epoch <= w.epoch
-        RETURNING r.id
-    """,
-    "insert_outbox": """
-        INSERT INTO {s}.outbox (topic, key, value, header_keys, header_values, run_id)
-        VALUES ($1, $2, $3, $4, $5, $6)
+    # save_states in one statement (one round trip, atomic without BEGIN/COMMIT): lock the
+    # batch's rows in id order (two owners racing over a rebalance queue instead of
+    # deadlocking), update those whose stored epoch is <= the writer's, delete what the writer
+    # has published, and write its messages unless they name a run whose write was rejected.
+    # Headers travel flattened: message i owns entries h_from+1 .. h_from+h_count.
+    "save_batch": """
+        WITH w AS (
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::jsonb[],
+                                 $5::text[], $6::bigint[])
+                AS w(org_id, run_id, epoch, state, status, operations)
+        ),
+        locked AS MATERIALIZED (
+            SELECT id FROM {s}.runs WHERE id = ANY($2::uuid[]) ORDER BY id FOR UPDATE
+        ),
+        saved AS (
+            UPDATE {s}.runs r
+            SET state = w.state, status = w.status, operations = w.operations,
+                owner_epoch = w.epoch, updated_at = now()
+            FROM w
+            WHERE r.id = w.run_id AND r.org_id = w.org_id AND r.owner_epoch <= w.epoch
+              AND r.id IN (SELECT id FROM locked)
+            RETURNING r.id
+        ),
+        gone AS (DELETE FROM {s}.outbox WHERE id = ANY($16::bigint[])),
+        written AS (
+            INSERT INTO {s}.outbox
+                (topic, key, value, header_keys, header_values, run_id, claimed_until)
+            SELECT m.topic, m.key, m.value,
+                   ($10::text[])[m.h_from + 1 : m.h_from + m.h_count],
+                   ($11::bytea[])[m.h_from + 1 : m.h_from + m.h_count],
+                   m.run_id,
+                   CASE WHEN $15::float8 IS NULL THEN NULL
+                        ELSE now() + make_interval(secs => $15::float8) END
+            FROM unnest($7::text[], $8::bytea[], $9::bytea[], $12::integer[], $13::integer[],
+                        $14::uuid[]) WITH ORDINALITY
+                AS m(topic, key, value, h_from, h_count, run_id, ord)
+            WHERE m.run_id IS NULL OR m.run_id <> ALL($2::uuid[])
+               OR m.run_id IN (SELECT id FROM saved)
+            ORDER BY m.ord
+            RETURNING id
+        )
+        SELECT ARRAY(SELECT id FROM saved) AS saved,
+               ARRAY(SELECT id FROM written ORDER BY id) AS written
     """,
     # SKIP LOCKED: concurrent relays take disjoint messages instead of waiting on each other.
     "claim_outbox": """

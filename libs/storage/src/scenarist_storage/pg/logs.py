@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from scenarist_storage.log_paging import step_key, summary_key
+from scenarist_storage.log_paging import check_one_per_run, step_key, summary_key
 from scenarist_storage.models import Page, RetentionResult, RunSummary, StepRecord
 from scenarist_storage.paging import check_page_size, decode_token, encode_token
 from scenarist_storage.postgres import Pool, Record, qualify
@@ -30,6 +30,22 @@ _STATEMENTS = {
             (org_id, run_id, scenario_id, status, operations, started_at, finished_at,
              updated_at, error, scenario_version)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (run_id) DO UPDATE SET
+            scenario_id = excluded.scenario_id, status = excluded.status,
+            operations = excluded.operations,
+            started_at = LEAST(cur.started_at, excluded.started_at),
+            finished_at = excluded.finished_at, updated_at = excluded.updated_at,
+            error = excluded.error, scenario_version = excluded.scenario_version
+        WHERE cur.org_id = excluded.org_id AND cur.updated_at <= excluded.updated_at
+        RETURNING 1
+    """,
+    "upsert_summaries": """
+        INSERT INTO {s}.run_summaries AS cur
+            (org_id, run_id, scenario_id, status, operations, started_at, finished_at,
+             updated_at, error, scenario_version)
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[],
+                             $6::timestamptz[], $7::timestamptz[], $8::timestamptz[],
+                             $9::jsonb[], $10::integer[])
         ON CONFLICT (run_id) DO UPDATE SET
             scenario_id = excluded.scenario_id, status = excluded.status,
             operations = excluded.operations,
@@ -126,6 +142,25 @@ class PgLogStore:
             summary.scenario_version,
         )
         return row is not None
+
+    async def upsert_run_summaries(self, batch: Sequence[RunSummary]) -> int:
+        check_one_per_run(batch)
+        if not batch:
+            return 0
+        rows = await self._pool.fetch(
+            self._q["upsert_summaries"],
+            [s.org_id for s in batch],
+            [s.run_id for s in batch],
+            [s.scenario_id for s in batch],
+            [s.status for s in batch],
+            [s.operations for s in batch],
+            [s.started_at for s in batch],
+            [s.finished_at for s in batch],
+            [s.updated_at for s in batch],
+            [s.error for s in batch],
+            [s.scenario_version for s in batch],
+        )
+        return len(rows)
 
     async def get_run_summary(self, org_id: uuid.UUID, run_id: uuid.UUID) -> RunSummary | None:
         row = await self._pool.fetchrow(self._q["summary"], org_id, run_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
@@ -21,7 +22,7 @@ from scenarist_storage.models import (
 )
 from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
 from scenarist_storage.pg import _runs_sql as sql
-from scenarist_storage.postgres import Connection, Pool, Record, qualify
+from scenarist_storage.postgres import Pool, Record, qualify
 from scenarist_storage.runs_common import check_batch, check_message
 
 
@@ -109,57 +110,39 @@ class PgRunStore:
         return Page([_run(r) for r in rows[:page_size]], token)
 
     async def save_states(
-        self, batch: Sequence[StateWrite], outbox_messages: Sequence[OutboxMessage] = ()
+        self,
+        batch: Sequence[StateWrite],
+        outbox_messages: Sequence[OutboxMessage] = (),
+        *,
+        lease_seconds: float | None = None,
+        published: Sequence[int] = (),
     ) -> SaveResult:
         check_batch(batch)
         for message in outbox_messages:
             check_message(message)
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                return await self._save(conn, batch, outbox_messages)
+            row = await self._pool.fetchrow(
+                self._q["save_batch"],
+                *_write_columns(batch),
+                *_message_columns(outbox_messages),
+                None if lease_seconds is None else float(lease_seconds),
+                list(published),
+            )
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(str(exc)) from exc
-
-    async def _save(
-        self, conn: Connection, batch: Sequence[StateWrite], messages: Sequence[OutboxMessage]
-    ) -> SaveResult:
-        accepted: set[uuid.UUID] = set()
-        if batch:
-            ids = [w.run_id for w in batch]
-            # Lock the rows in id order first: two owners racing over a rebalance then queue
-            # instead of deadlocking; the UPDATE re-checks the epoch on the locked row.
-            await conn.execute(self._q["lock_runs"], ids)
-            rows = await conn.fetch(
-                self._q["save_states"],
-                [w.org_id for w in batch],
-                ids,
-                [w.owner_epoch for w in batch],
-                [w.state for w in batch],
-                [w.status for w in batch],
-                [w.operations for w in batch],
-            )
-            accepted = {r["id"] for r in rows}
+        assert row is not None  # the statement always returns its one row
+        accepted = set(row["saved"])
         rejected = {w.run_id for w in batch} - accepted
-        keep = [m for m in messages if m.run_id is None or m.run_id not in rejected]
-        if keep:
-            await conn.executemany(
-                self._q["insert_outbox"],
-                [
-                    (
-                        m.topic,
-                        m.key,
-                        bytes(m.value),
-                        [k for k, _ in m.headers],
-                        [v for _, v in m.headers],
-                        m.run_id,
-                    )
-                    for m in keep
-                ],
-            )
+        kept = [m for m in outbox_messages if m.run_id is None or m.run_id not in rejected]
+        ids: list[int] = row["written"]
+        leased: tuple[ClaimedMessage, ...] = ()
+        if lease_seconds is not None:
+            leased = tuple(_claimed(ident, m) for ident, m in zip(ids, kept, strict=True))
         return SaveResult(
             accepted=tuple(w.run_id for w in batch if w.run_id in accepted),
             rejected=tuple(w.run_id for w in batch if w.run_id in rejected),
-            outbox_written=len(keep),
+            outbox_written=len(ids),
+            leased=leased,
         )
 
     async def claim_outbox(
@@ -188,6 +171,52 @@ class PgRunStore:
             return 0
         status = await self._pool.execute(self._q["delete_outbox"], list(ids))
         return int(status.split()[-1])
+
+
+def _write_columns(batch: Sequence[StateWrite]) -> tuple[list[Any], ...]:
+    return (
+        [w.org_id for w in batch],
+        [w.run_id for w in batch],
+        [w.owner_epoch for w in batch],
+        [w.state for w in batch],
+        [w.status for w in batch],
+        [w.operations for w in batch],
+    )
+
+
+def _message_columns(messages: Sequence[OutboxMessage]) -> tuple[list[Any], ...]:
+    """The messages as unnest's columns, headers flattened with each message's (from, count)."""
+    header_keys: list[str] = []
+    header_values: list[bytes] = []
+    starts: list[int] = []
+    counts: list[int] = []
+    for message in messages:
+        starts.append(len(header_keys))
+        counts.append(len(message.headers))
+        for key, value in message.headers:
+            header_keys.append(key)
+            header_values.append(value)
+    return (
+        [m.topic for m in messages],
+        [m.key for m in messages],
+        [bytes(m.value) for m in messages],
+        header_keys,
+        header_values,
+        starts,
+        counts,
+        [m.run_id for m in messages],
+    )
+
+
+def _claimed(ident: int, message: OutboxMessage) -> ClaimedMessage:
+    return ClaimedMessage(
+        id=ident,
+        topic=message.topic,
+        key=message.key,
+        value=bytes(message.value),
+        headers=freeze_headers(message.headers),
+        run_id=message.run_id,
+    )
 
 
 def _run(row: Record) -> RunRecord:
