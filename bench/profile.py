@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--native", action="store_true", help="C frames too (py-spy --native)")
     args = parser.parse_args(argv)
     if not args.py_spy:
         parser.error("py-spy not found: pass --py-spy")
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         collapsed = out.with_suffix(".collapsed")
         spy = subprocess.Popen(  # noqa: S603 — operator-given tool path, fixed argv
             [args.py_spy, "record", "-p", str(pid), "-r", "200", "-d", str(int(args.seconds)),
-             "-f", "raw", "-o", str(collapsed), "--nonblocking"],
+             "-f", "raw", "-o", str(collapsed), *(["--native"] if args.native else [])],
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         point = run_fast(

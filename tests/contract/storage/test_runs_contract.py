@@ -34,6 +34,14 @@ async def _run(
     return record.id, created
 
 
+async def test_concurrent_deliveries_of_one_key_create_one_run(stores: Stores) -> None:
+    # Writers racing on one idempotency key (a redelivery during a rebalance): whichever
+    # commits first creates the run, every other one resolves to it.
+    results = await asyncio.gather(*(_run(stores, "raced") for _ in range(6)))
+    assert len({run_id for run_id, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+
+
 async def test_create_and_get(stores: Stores) -> None:
     run_id = uuid.uuid4()
     record, created = await stores.runs.create_run(

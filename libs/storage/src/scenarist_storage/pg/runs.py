@@ -62,23 +62,19 @@ class PgRunStore:
             [n.trigger for n in batch],
             [n.source for n in batch],
         )
-        async with self._pool.acquire() as conn, conn.transaction():
-            inserted = {
-                r["id"] for r in await conn.fetch(self._q["insert_runs"], *cols, RUN_STATUS_QUEUED)
-            }
-            rows = await conn.fetch(self._q["match_runs"], cols[0], cols[1], cols[2], cols[4])
-            best: dict[int, Record] = {}
-            for row in rows:  # ordered so the idempotency-key match comes first per input
-                best.setdefault(int(row["ord"]), row)
-            results: list[tuple[RunRecord, bool]] = []
-            seen: set[uuid.UUID] = set()
-            for index, new in enumerate(batch, start=1):
-                found = best.get(index)
-                if found is None:  # the run id belongs to another organization
-                    raise ConflictError(f"run id {new.run_id} is taken")
-                record = _run(found)
-                results.append((record, record.id in inserted and record.id not in seen))
-                seen.add(record.id)
+        rows = await self._pool.fetch(self._q["create_runs"], *cols, RUN_STATUS_QUEUED)
+        inserted = {r["id"] for r in rows if r["inserted"]}
+        results = _resolve(batch, rows, inserted)
+        if results is None:  # raced with a concurrent writer: look again in a fresh snapshot
+            async with self._pool.acquire() as conn, conn.transaction():
+                inserted = {
+                    r["id"]
+                    for r in await conn.fetch(self._q["insert_runs"], *cols, RUN_STATUS_QUEUED)
+                }
+                rows = await conn.fetch(self._q["match_runs"], cols[0], cols[1], cols[2], cols[4])
+            results = _resolve(batch, rows, inserted)
+        if results is None:  # still nothing: the run id belongs to another organization
+            raise ConflictError("a run id of this batch is taken")
         return results
 
     async def get(self, org_id: uuid.UUID, run_id: uuid.UUID) -> RunRecord | None:
@@ -171,6 +167,26 @@ class PgRunStore:
             return 0
         status = await self._pool.execute(self._q["delete_outbox"], list(ids))
         return int(status.split()[-1])
+
+
+def _resolve(
+    batch: Sequence[NewRun], rows: Sequence[Record], inserted: set[uuid.UUID]
+) -> list[tuple[RunRecord, bool]] | None:
+    """Per input, the run it resolved to and whether this call created it; None when an input
+    matched nothing. Rows come ordered so the idempotency-key match is first per input."""
+    best: dict[int, Record] = {}
+    for row in rows:
+        best.setdefault(int(row["ord"]), row)
+    results: list[tuple[RunRecord, bool]] = []
+    seen: set[uuid.UUID] = set()
+    for index in range(1, len(batch) + 1):
+        found = best.get(index)
+        if found is None:
+            return None
+        record = _run(found)
+        results.append((record, record.id in inserted and record.id not in seen))
+        seen.add(record.id)
+    return results
 
 
 def _write_columns(batch: Sequence[StateWrite]) -> tuple[list[Any], ...]:
