@@ -1,5 +1,6 @@
 """Workload 4 on its own: `python -m bench.fanout --mode standalone|distributed
---executors 1,2,4,8 [--items 1000]`. Prints one line per executor count and the JSON result.
+--executors 1,2,4,8 [--items 1000] [--concurrency 64]`. Prints one line per executor count and
+the JSON result.
 
 Standalone hosts one executor in its process, so `--executors` is ignored there.
 """
@@ -21,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--executors", default="1,2,4,8")
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=240.0, help="per run, seconds")
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="tasks per executor at once (default 64)"
+    )
     args = parser.parse_args(argv)
     counts = tuple(int(n) for n in args.executors.split(",") if n)
     with Reaper() as reaper:
@@ -38,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             items=args.items,
             restart=args.mode == "distributed",
             timeout_s=args.timeout,
+            concurrency=args.concurrency,
         )
     log(json.dumps(result))
     json.dump(result, sys.stdout, indent=2)

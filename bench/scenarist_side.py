@@ -174,6 +174,12 @@ def service_pids() -> list[int]:
     return [pid for pid in pids if pid]
 
 
+def service_pids_by_name() -> dict[str, int]:
+    """`orchestrator`, `connector_gateway`, `executor-1`, ... -> pid (distributed mode)."""
+    found = {p.stem: _pidfile(p) for p in (RUN_ROOT / "services").glob("*.pid")}
+    return {name: pid for name, pid in found.items() if pid}
+
+
 def infra_running(component: str) -> bool:
     status = subprocess.run(  # noqa: S603 — fixed argv, no shell
         [str(REPO / "deploy" / "infra.sh"), "status"], capture_output=True, text=True, check=False
@@ -297,8 +303,11 @@ def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
     )
 
 
-def restart_executors(count: int) -> None:
-    """Workload 4: the same system with `count` executors (services down, then up)."""
+def restart_executors(count: int, concurrency: int | None = None) -> None:
+    """Workload 4: the same system with `count` executors (services down, then up), each
+    running up to `concurrency` tasks at once (None: the default)."""
     run_checked([str(REPO / "deploy" / "services.sh"), "down"], timeout_s=180.0)
     env = dict(os.environ, SCENARIST_EXECUTORS=str(count), **CONNECTOR_ALLOW)
+    if concurrency is not None:
+        env["SCENARIST_EXECUTOR_CONCURRENCY"] = str(concurrency)
     run_checked([str(REPO / "deploy" / "services.sh"), "up"], env=env, timeout_s=300.0)

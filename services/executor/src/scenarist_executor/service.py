@@ -26,6 +26,10 @@ from scenarist_executor.worker import TaskWorker
 class ExecutorSettings(GatewayClientSettings):
     # Above the gateway's HTTP timeout (40 s) plus its bounded rate-limit wait.
     gateway_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Tasks one executor runs at once (SCENARIST_EXECUTOR_CONCURRENCY): a batch of up to this
+    # many is taken from Kafka and run concurrently. Lower it when one replica must not hold
+    # more calls in flight than its downstreams or its memory allow; scale out with replicas.
+    executor_concurrency: int = Field(default=64, ge=1, le=1024)
 
 
 @dataclass
@@ -37,7 +41,11 @@ class ExecutorService:
         apps = AppModuleRunner(
             gateway_execute(host, settings), timeout=settings.gateway_timeout_seconds
         )
-        loop = ExecutorLoop(host.bus, TaskWorker(apps=apps, claims=claim_checks(host)))
+        loop = ExecutorLoop(
+            host.bus,
+            TaskWorker(apps=apps, claims=claim_checks(host)),
+            batch_size=settings.executor_concurrency,
+        )
         host.lifecycle.supervise(loop.run(host.lifecycle.stopping), name="executor loop")
 
 
