@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 
 import pytest
@@ -52,6 +53,17 @@ async def test_create_and_get(stores: Stores) -> None:
     assert await stores.runs.get(ORG, run_id) == record
     assert await stores.runs.get(OTHER, run_id) is None
     assert await stores.runs.get(ORG, uuid.uuid4()) is None
+
+
+async def test_get_without_state_for_watchers(stores: Stores) -> None:
+    run_id, _ = await _run(stores, "light")
+    await stores.runs.save_states([StateWrite(ORG, run_id, 1, {"big": [1] * 50}, "running", 4)])
+    full = await stores.runs.get(ORG, run_id)
+    light = await stores.runs.get(ORG, run_id, with_state=False)
+    assert full is not None and light is not None
+    assert (light.state, light.trigger) == ({}, {}) and full.state == {"big": [1] * 50}
+    assert light == dataclasses.replace(full, state={}, trigger={})
+    assert await stores.runs.get(OTHER, run_id, with_state=False) is None
 
 
 async def test_duplicate_delivery_starts_one_run(stores: Stores) -> None:

@@ -137,7 +137,12 @@ class RunStore(Protocol):
         """create_run for a batch in one transaction; results in input order."""
         ...
 
-    async def get(self, org_id: uuid.UUID, run_id: uuid.UUID) -> RunRecord | None: ...
+    async def get(
+        self, org_id: uuid.UUID, run_id: uuid.UUID, *, with_state: bool = True
+    ) -> RunRecord | None:
+        """`with_state=False`: state and trigger come back empty ({}), for callers that only
+        watch status and operations (a fan-out's state can be megabytes)."""
+        ...
 
     async def list(
         self,

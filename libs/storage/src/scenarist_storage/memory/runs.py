@@ -104,9 +104,13 @@ class MemoryRunStore:
             return same_id
         return None
 
-    async def get(self, org_id: uuid.UUID, run_id: uuid.UUID) -> RunRecord | None:
+    async def get(
+        self, org_id: uuid.UUID, run_id: uuid.UUID, *, with_state: bool = True
+    ) -> RunRecord | None:
         run = self._runs.get(run_id)
-        return clone(run) if run is not None and run.org_id == org_id else None
+        if run is None or run.org_id != org_id:
+            return None
+        return clone(run) if with_state else dataclasses.replace(run, state={}, trigger={})
 
     async def list(
         self,

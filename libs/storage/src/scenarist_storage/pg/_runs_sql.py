@@ -61,6 +61,12 @@ _STATEMENTS: dict[str, str] = {
         ORDER BY w.ord, (w.key IS NOT NULL AND r.idempotency_key = w.key) DESC
     """,
     "get_run": "SELECT {cols} FROM {s}.runs r WHERE r.org_id = $1 AND r.id = $2",
+    "get_run_light": """
+        SELECT r.org_id, r.id, r.seq, r.scenario_id, r.version, r.idempotency_key,
+               '{}'::jsonb AS trigger, r.source, r.status, '{}'::jsonb AS state,
+               r.operations, r.owner_epoch, r.created_at, r.updated_at
+        FROM {s}.runs r WHERE r.org_id = $1 AND r.id = $2
+    """,
     "next_owner_epoch": "SELECT nextval('{s}.owner_epochs')",
     "list_runs": """
         SELECT {cols} FROM {s}.runs r

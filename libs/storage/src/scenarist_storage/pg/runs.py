@@ -77,8 +77,11 @@ class PgRunStore:
             raise ConflictError("a run id of this batch is taken")
         return results
 
-    async def get(self, org_id: uuid.UUID, run_id: uuid.UUID) -> RunRecord | None:
-        row = await self._pool.fetchrow(self._q["get_run"], org_id, run_id)
+    async def get(
+        self, org_id: uuid.UUID, run_id: uuid.UUID, *, with_state: bool = True
+    ) -> RunRecord | None:
+        query = self._q["get_run" if with_state else "get_run_light"]
+        row = await self._pool.fetchrow(query, org_id, run_id)
         return _run(row) if row is not None else None
 
     async def list(

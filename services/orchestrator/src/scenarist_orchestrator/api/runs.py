@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -254,13 +255,24 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
 
     async def _changes(self, record: RunRecord) -> AsyncGenerator[RunRecord, None]:
         """`record`, then the stored run each time its status or operations change, polling with
-        a backoff that resets on every change; ends when the run ends or disappears."""
+        a backoff that resets on every change; ends when the run ends or disappears. Polls
+        read status and operations only; the state (megabytes for a big fan-out) is read again
+        when the status changes, the only time what a watcher sees of it can change."""
         yield record
         delay = self._polling.first_seconds
         seen = (record.status, record.operations)
         while record.status in LIVE:
             await asyncio.sleep(delay)
-            found = await self._runs.get(record.org_id, record.id)
+            found = await self._runs.get(record.org_id, record.id, with_state=False)
+            if found is not None and found.status != record.status:
+                found = await self._runs.get(record.org_id, record.id)
+            elif found is not None:
+                found = dataclasses.replace(
+                    record,
+                    status=found.status,
+                    operations=found.operations,
+                    updated_at=found.updated_at,
+                )
             if found is None:
                 return
             record = found
