@@ -19,7 +19,7 @@ from typing import Any
 
 from bench import report
 from bench.ceiling import measure_ceiling
-from bench.loadgen import run_fast
+from bench.loadgen import run_fast, run_point
 from bench.n8n import N8n, install, make_workdir, version
 from bench.procs import Reaper, log
 from bench.scenarist_side import SCENARIOS, Scenarist, start_distributed, start_standalone
@@ -51,6 +51,10 @@ def _fixed(pids: list[int]) -> Callable[[], list[int]]:
 
 async def drive(endpoint: Endpoint, specs: list[LoadSpec], args: argparse.Namespace) -> Any:
     await wait_ready(endpoint, specs, READY_TIMEOUT_S)
+    if args.system_warmup > 0:
+        # Just started: Kafka's and n8n's JITs compile their hot paths, Postgres fills its
+        # caches. Without this the first points measure start-up, not the steady state.
+        await run_point(endpoint.target(specs[0]), 16, args.system_warmup, 0.0)
     return await measure(endpoint, specs, args.duration, args.warmup)
 
 
@@ -141,6 +145,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--scenarist",
         default="standalone",
         help="comma list of modes (standalone, distributed) or 'none'",
+    )
+    parser.add_argument(
+        "--system-warmup", type=float, default=15.0, help="seconds of load after each start"
     )
     parser.add_argument("--skip-n8n", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep n8n's scratch folder")

@@ -159,3 +159,25 @@ def write(name: str, document: dict[str, Any]) -> Path:
     path = OUT_DIR / name
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
+
+
+def print_fan_out(extra: dict[str, Any]) -> None:
+    """Workload 4's series (default and bounded concurrency) as one table."""
+    rows = [(k, v) for k, v in extra.items() if k.startswith("w4") and isinstance(v, dict)]
+    if not rows:
+        return
+    print(f"{'w4 series':20} {'executors':>9} {'run s':>7} {'calls/s':>8} {'speed-up':>8} "
+          f"{'CPU s':>6}  CPU s by service")  # fmt: skip
+    for series, points in rows:
+        for name, point in points.items():
+            if not isinstance(point, dict) or "run_s" not in point:
+                print(f"{series:20} {name}: {point}")
+                continue
+            by_service = ", ".join(
+                f"{k} {v}" for k, v in sorted(point.get("cpu_seconds_by_service", {}).items())
+            )
+            print(
+                f"{series:20} {name.removeprefix('executors_'):>9} {point['run_s']:>7} "
+                f"{point['calls_per_s']:>8} {point['speedup']:>8} "
+                f"{point.get('cpu_seconds_total', ''):>6}  {by_service}"
+            )

@@ -61,6 +61,13 @@ def run_mode(mode: str, args: argparse.Namespace, reaper: Reaper) -> dict[str, A
             _attempt(extra, "w5", lambda: big_payload(scenarist))
         if mode == "distributed" and isinstance(ids.get("w4"), str):
             _attempt(extra, "w4", lambda: fan_out(scenarist, ids["w4"], scope))
+            # The same with each executor bounded to 8 tasks at once: executors that wait on
+            # I/O (their downstream's latency), the case horizontal scaling is for.
+            _attempt(
+                extra,
+                "w4_concurrency_8",
+                lambda: fan_out(scenarist, ids["w4"], scope, executors=(1, 2, 4), concurrency=8),
+            )
         for key, value in ids.items():
             if isinstance(value, dict):
                 extra[key] = value  # the scenario could not even be created
@@ -107,6 +114,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before each point")
     parser.add_argument("--kafka-records", type=int, default=300_000)
     parser.add_argument("--skip-kafka", action="store_true")
+    parser.add_argument(
+        "--system-warmup", type=float, default=15.0, help="seconds of load after each start"
+    )
     return parser.parse_args(argv)
 
 
@@ -137,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{key}: {json.dumps(document.get(key), indent=1)}")
         for name, system in systems.items():
             extra = system.get("extra_workloads", {})
-            print(f"{name} workloads 2/4/5: {json.dumps(extra, indent=1, default=str)[:4000]}")
+            report.print_fan_out(extra)
+            others = {k: v for k, v in extra.items() if not k.startswith("w4")}
+            print(f"{name} workloads 2/5: {json.dumps(others, indent=1, default=str)[:4000]}")
         document["meta"]["wall_s"] = round(time.monotonic() - started, 1)
         path = report.write("results.json", document)
         print(f"\nwrote {path} in {document['meta']['wall_s']} s")
