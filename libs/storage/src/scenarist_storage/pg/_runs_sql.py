@@ -18,8 +18,11 @@ _STATEMENTS: dict[str, str] = {
         RETURNING id
     """,
     # Per input (ord), the run it resolves to: the idempotency-key match first, then the id.
+    # The trigger of a run this batch inserted ($5) is not read back: the caller has it, and a
+    # big one (a 10 MB webhook body) would be sent, decoded and held a second time.
     "match_runs": """
-        SELECT w.ord, {cols}
+        SELECT w.ord, {cols_without_trigger},
+               CASE WHEN r.id = ANY($5::uuid[]) THEN NULL ELSE r.trigger END AS trigger
         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[])
              WITH ORDINALITY AS w(org_id, run_id, scenario_id, key, ord)
         JOIN {s}.runs r ON r.org_id = w.org_id AND (
@@ -70,4 +73,8 @@ _STATEMENTS: dict[str, str] = {
 
 # Plain replacement, not f-strings: the column list is a constant and the schema is validated
 # by qualify(), so no caller input is ever spliced into SQL text.
-STATEMENTS = {name: text.replace("{cols}", _RUN_COLUMNS) for name, text in _STATEMENTS.items()}
+_WITHOUT_TRIGGER = _RUN_COLUMNS.replace(" r.trigger,", "")
+STATEMENTS = {
+    name: text.replace("{cols_without_trigger}", _WITHOUT_TRIGGER).replace("{cols}", _RUN_COLUMNS)
+    for name, text in _STATEMENTS.items()
+}

@@ -65,7 +65,10 @@ class PgRunStore:
             inserted = {
                 r["id"] for r in await conn.fetch(self._q["insert_runs"], *cols, RUN_STATUS_QUEUED)
             }
-            rows = await conn.fetch(self._q["match_runs"], cols[0], cols[1], cols[2], cols[4])
+            rows = await conn.fetch(
+                self._q["match_runs"], cols[0], cols[1], cols[2], cols[4], list(inserted)
+            )
+            triggers = _inserted_triggers(batch, inserted)
             best: dict[int, Record] = {}
             for row in rows:  # ordered so the idempotency-key match comes first per input
                 best.setdefault(int(row["ord"]), row)
@@ -75,7 +78,7 @@ class PgRunStore:
                 found = best.get(index)
                 if found is None:  # the run id belongs to another organization
                     raise ConflictError(f"run id {new.run_id} is taken")
-                record = _run(found)
+                record = _run(found, triggers)
                 results.append((record, record.id in inserted and record.id not in seen))
                 seen.add(record.id)
         return results
@@ -190,14 +193,28 @@ class PgRunStore:
         return int(status.split()[-1])
 
 
-def _run(row: Record) -> RunRecord:
+def _inserted_triggers(
+    batch: Sequence[NewRun], inserted: set[uuid.UUID]
+) -> dict[uuid.UUID, JsonObject]:
+    triggers: dict[uuid.UUID, JsonObject] = {}
+    for new in batch:  # of inputs sharing an id, the first is the one that was inserted
+        if new.run_id in inserted:
+            triggers.setdefault(new.run_id, new.trigger)
+    return triggers
+
+
+def _run(row: Record, triggers: dict[uuid.UUID, JsonObject] | None = None) -> RunRecord:
+    """`triggers`: the triggers of runs just inserted, which the row does not carry."""
+    trigger = row["trigger"]
+    if trigger is None and triggers is not None:
+        trigger = triggers[row["id"]]
     return RunRecord(
         org_id=row["org_id"],
         id=row["id"],
         scenario_id=row["scenario_id"],
         version=row["version"],
         idempotency_key=row["idempotency_key"],
-        trigger=row["trigger"],
+        trigger=trigger,
         source=row["source"],
         status=row["status"],
         state=row["state"],
