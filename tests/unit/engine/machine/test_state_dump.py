@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from scenarist_engine.machine import Plan, dump_state, load_state, start_run
+from scenarist_engine.machine import Plan, RunStatus, dump_state, load_state, start_run
 from scenarist_engine.machine.state import RunState
 from scenarist_engine.model.loading import scenario_from_data
 
@@ -25,15 +25,18 @@ BIG = {
             "module": "util:SetVariables",
             "mapper": {"variables": [{"name": "count", "value": "{{length(2.records)}}"}]},
         },
+        # A task (run by an executor) keeps the run going, so its state is saved mid-run.
+        {"id": 4, "module": "util:FunctionSleep", "mapper": {"duration": "0"}},
     ],
 }
 
 
-def _run() -> tuple[dict[str, Any], RunState]:
+def _run(*, finished: bool = False) -> tuple[dict[str, Any], RunState]:
     trigger = {"records": [{"sku": f"s{i}", "qty": i} for i in range(50)]}
-    plan = Plan.build(scenario_from_data(BIG))
+    document = {**BIG, "flow": BIG["flow"][:3]} if finished else BIG
+    plan = Plan.build(scenario_from_data(document))
     state, tasks = start_run(plan, run_id="r", now=0.0, trigger=[[trigger]])
-    assert tasks == []
+    assert len(tasks) == (0 if finished else 1)
     return trigger, state
 
 
@@ -64,3 +67,15 @@ def test_a_dump_is_json_and_loads_back() -> None:
     loaded = load_state(saved)
     assert loaded.cycle_variables["records"] == state.cycle_variables["records"]
     assert load_state(saved) == loaded
+
+
+def test_a_finished_run_does_not_write_its_trigger_and_cycle_variables_again() -> None:
+    _, state = _run(finished=True)
+    assert state.status is RunStatus.SUCCESS
+    saved = dump_state(state)
+    # The trigger is stored with the run, the cycle's values are in the step logs; what the
+    # run API reads from a finished state is still there.
+    assert saved["trigger_batches"] == [] and saved["cycle_variables"] == {}
+    assert saved["status"] == "success" and saved["operations"] == 3
+    assert saved["execution"]["run_id"] == "r" and saved["finished_at"] is not None
+    assert load_state(saved).status is RunStatus.SUCCESS

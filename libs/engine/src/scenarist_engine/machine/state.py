@@ -252,9 +252,14 @@ def dump_state(state: RunState) -> dict[str, Any]:
         },
     )
     data: dict[str, Any] = _STATE.dump_python(compact, mode="json")
-    data["trigger_batches"] = [list(batch) for batch in _shared(state.trigger_batches)]
-    for name in ("variables", "cycle_variables", "persistent"):
+    for name in ("variables", "persistent"):
         data[name] = dict(_shared(getattr(state, name)))
+    if state.status is RunStatus.RUNNING:
+        data["trigger_batches"] = [list(batch) for batch in _shared(state.trigger_batches)]
+        data["cycle_variables"] = dict(_shared(state.cycle_variables))
+    # A finished run is never stepped again: its trigger is stored with the run and its cycle
+    # variables ended with the last cycle (their values are in the step logs), so neither is
+    # written a second time into its state.
     data["response"] = None if state.response is None else dict(_shared(state.response))
     data["bundles"] = _shared(interner.bundles)
     return data
