@@ -221,3 +221,16 @@ async def test_owner_epochs_only_grow(stores: Stores) -> None:
     first = await stores.runs.next_owner_epoch()
     second = await stores.runs.next_owner_epoch()
     assert second > first >= 1
+
+
+async def test_created_runs_keep_their_triggers(stores: Stores) -> None:
+    """A new run's trigger is the caller's (not read back); an existing run's is the stored one."""
+    big = {"records": [{"sku": f"s{i}", "qty": i, "price": 1.5} for i in range(500)]}
+    first = NewRun(ORG, SCENARIO, 1, uuid.uuid4(), "same-key", big, "webhook")
+    again = NewRun(ORG, SCENARIO, 1, uuid.uuid4(), "same-key", {"other": True}, "webhook")
+    results = await stores.runs.create_runs([first, again])
+    assert [created for _, created in results] == [True, False]
+    assert results[0][0].trigger == big and results[1][0].trigger == big
+    later, created = (await stores.runs.create_runs([again]))[0]
+    assert not created and later.trigger == big and later == results[0][0]
+    assert await stores.runs.get(ORG, first.run_id) == results[0][0]

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from scenarist.common.v1.claim_check_pb2 import ClaimCheck
 from scenarist.run.v1.events_pb2 import RunRequested, TaskResult
 from scenarist_engine.machine import ModuleTask, Operation, RunState
 from scenarist_runtime.claim_check import ClaimChecks
@@ -78,15 +79,32 @@ def add_step(
     if claims is None or not any(claims.needed(len(body)) for body in bodies):
         outbox.append(messages.step_message(*step, confidential, bodies=bodies))
         return
+    del bodies  # serialized again when stored, one at a time (see _store_step)
 
     async def build(store: ClaimChecks) -> OutboxMessage:
-        checks = (
-            await store.offload(bodies[0], history=True),
-            await store.offload(bodies[1], history=True),
-        )
-        return messages.step_message(*step, confidential, bodies=bodies, checks=checks)
+        return await _store_step(store, step, confidential)
 
     pending.append((len(outbox), build))
+
+
+async def _store_step(
+    store: ClaimChecks, step: tuple[Operation, RunState, str, str], confidential: bool
+) -> OutboxMessage:
+    """The step log with its big bodies stored. Each body is serialized just before it is
+    stored and dropped right after: a batch's big bodies (a 10 MB trigger is the output of
+    module 1 and maybe of every module that passes it on) never all exist at once."""
+    operation = step[0]
+    kept: list[bytes] = []
+    checks: list[ClaimCheck | None] = []
+    for value in (operation.inputs, operation.output):
+        body = orjson.dumps(value)
+        check = await store.offload(body, history=True)
+        kept.append(b"" if check is not None else body)
+        checks.append(check)
+        del body
+    return messages.step_message(
+        *step, confidential, bodies=(kept[0], kept[1]), checks=(checks[0], checks[1])
+    )
 
 
 async def materialize(
@@ -97,7 +115,7 @@ async def materialize(
         return outbox
     assert claims is not None  # only deferred when there is a store
     merged = list(outbox)
-    for position, build in reversed(pending):  # from the back, so positions stay valid
+    while pending:  # from the back, so positions stay valid; each build freed once done
+        position, build = pending.pop()
         merged.insert(position, await build(claims))
-    pending.clear()
     return merged

@@ -44,7 +44,7 @@ from scenarist_trigger.guards import (
     retry_after_header,
 )
 from scenarist_trigger.options import WebhookOptions, from_json
-from scenarist_trigger.parsers import parse_body
+from scenarist_trigger.parsers import Parsed, parse_body
 from scenarist_trigger.problems import Problem, not_found, problem_response, unavailable
 from scenarist_trigger.settings import TriggerSettings
 from scenarist_trigger.structure import validate
@@ -111,8 +111,15 @@ class Ingress:
             raise Problem(
                 410, "webhook-detached", "Webhook not attached", "no scenario uses this webhook"
             )
-        trigger = await self._bundle(request, record, body, options)
-        return await self._deliver(request, record, trigger)
+        # A big body exists up to three times on its way (bytes, parsed, the bundle's JSON):
+        # each copy is dropped as soon as the next exists, and none is kept while the run runs.
+        parsed = self._parse(request, body, options)
+        del body
+        trigger = await self._bundle(request, record, parsed, options)
+        del parsed
+        message = await self._message(request, record, trigger)
+        del trigger
+        return await self._deliver(message)
 
     async def _find(self, token: str) -> WebhookRecord:
         if not token or len(token) > MAX_TOKEN_CHARS:
@@ -150,16 +157,18 @@ class Ingress:
                 headers={"Retry-After": retry_after_header(wait)},
             )
 
-    async def _bundle(
-        self, request: Request, record: WebhookRecord, body: bytes, options: WebhookOptions
-    ) -> bytes:
-        content_type = request.headers.get("content-type", "")
-        parsed = parse_body(
+    def _parse(self, request: Request, body: bytes, options: WebhookOptions) -> Parsed:
+        return parse_body(
             body,
-            content_type,
+            request.headers.get("content-type", ""),
             json_passthrough=options.json_passthrough,
             max_depth=self.settings.webhook_max_json_depth,
         )
+
+    async def _bundle(
+        self, request: Request, record: WebhookRecord, parsed: Parsed, options: WebhookOptions
+    ) -> bytes:
+        content_type = request.headers.get("content-type", "")
         if self.captures is not None:
             # Before validation: redetermining a structure means the old one may not match.
             await self.captures.offer(record.id, content_type, parsed.data)
@@ -185,7 +194,10 @@ class Ingress:
         )
         return orjson.dumps(bundle)
 
-    async def _deliver(self, request: Request, record: WebhookRecord, trigger: bytes) -> Response:
+    async def _message(
+        self, request: Request, record: WebhookRecord, trigger: bytes
+    ) -> RunRequested:
+        """The RunRequested to queue, with the trigger inline or stored by claim check."""
         key = request.headers.get("webhook-id") or request.headers.get("idempotency-key") or ""
         if len(key) > MAX_IDEMPOTENCY_KEY:
             raise Problem(
@@ -207,13 +219,16 @@ class Ingress:
         )
         message.requested_at.FromNanoseconds(time.time_ns())
         await self._attach_trigger(message, trigger)
+        return message
+
+    async def _deliver(self, message: RunRequested) -> Response:
         # Registered before sending, so an answer that comes back very fast is not missed.
-        future = self.waiter.register(reply_to)
+        future = self.waiter.register(message.reply_to)
         try:
             await self._send(message)
-            return await self._await_reply(future, run_id)
+            return await self._await_reply(future, message.run_id)
         finally:
-            self.waiter.discard(reply_to)
+            self.waiter.discard(message.reply_to)
 
     async def _attach_trigger(self, message: RunRequested, trigger: bytes) -> None:
         """Inline, or by claim check when the bundle is above the threshold (a Kafka record is

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from scenarist_engine.errors import ExpressionError
@@ -105,18 +106,46 @@ def iso_datetime(value: datetime) -> str:
 
 
 def to_json_compatible(value: Any) -> Any:
-    """Dates become ISO text and buffers text, so a value can be serialized as JSON."""
+    """Dates become ISO text and buffers text, so a value can be serialized as JSON.
+
+    Copy on write: a list or dict with nothing to convert inside is returned itself, not a
+    copy. Module results pass through here, and a 10 MB array mapped from the trigger into a
+    variable would otherwise be copied for the inputs, the output and the variable. Callers
+    treat the result as read-only, as every bundle is."""
+    if isinstance(value, list):
+        return _compatible_list(value)
+    if isinstance(value, dict):
+        return _compatible_dict(value)
     if isinstance(value, datetime):
         return iso_datetime(value)
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", errors="replace")
-    if isinstance(value, list):
-        return [to_json_compatible(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): to_json_compatible(item) for key, item in value.items()}
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     return value
+
+
+def _compatible_list(value: list[Any]) -> list[Any]:
+    copied: list[Any] | None = None
+    for index, item in enumerate(value):
+        converted = to_json_compatible(item)
+        if copied is not None:
+            copied.append(converted)
+        elif converted is not item:
+            copied = value[:index]
+            copied.append(converted)
+    return value if copied is None else copied
+
+
+def _compatible_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] | None = None
+    for index, (key, item) in enumerate(value.items()):
+        converted = to_json_compatible(item)
+        if copied is None and (converted is not item or type(key) is not str):
+            copied = dict(islice(value.items(), index))  # the keys so far are all text
+        if copied is not None:
+            copied[str(key)] = converted
+    return value if copied is None else copied
 
 
 # JavaScript's Number() grammar for decimal text; Python's int()/float() would also accept

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from scenarist_engine.iml.values import to_json_compatible
+
 Path = dict[int, Any]  # module id -> that module's output bundle on this path
 
 
@@ -177,7 +179,6 @@ class RunState:
 _STATE = TypeAdapter(RunState)
 _TASK = TypeAdapter(ModuleTask)
 _RESULT = TypeAdapter(TaskResult)
-_BUNDLES = TypeAdapter(list[Any])
 
 
 _BUNDLE_REF = "$bundle"
@@ -228,9 +229,18 @@ def _chain(token: Token) -> Iterator[Token]:
 
 
 def dump_state(state: RunState) -> dict[str, Any]:
+    """The state as JSON-compatible data. Bundle data (the trigger, variables, the shared
+    bundles of token paths) is not copied: the result holds the state's own bundle objects,
+    which nothing changes in place, converted only where JSON needs it. A 10 MB trigger would
+    otherwise be copied into Python objects on every save, before being encoded."""
     interner = _Interner()
     compact = replace(
         state,
+        trigger_batches=[],
+        variables={},
+        cycle_variables={},
+        persistent={},
+        response=None,
         in_flight={key: _must(interner.token(token)) for key, token in state.in_flight.items()},
         scopes={
             key: replace(
@@ -242,8 +252,23 @@ def dump_state(state: RunState) -> dict[str, Any]:
         },
     )
     data: dict[str, Any] = _STATE.dump_python(compact, mode="json")
-    data["bundles"] = _BUNDLES.dump_python(interner.bundles, mode="json")
+    for name in ("variables", "persistent"):
+        data[name] = dict(_shared(getattr(state, name)))
+    if state.status is RunStatus.RUNNING:
+        data["trigger_batches"] = [list(batch) for batch in _shared(state.trigger_batches)]
+        data["cycle_variables"] = dict(_shared(state.cycle_variables))
+    # A finished run is never stepped again: its trigger is stored with the run and its cycle
+    # variables ended with the last cycle (their values are in the step logs), so neither is
+    # written a second time into its state.
+    data["response"] = None if state.response is None else dict(_shared(state.response))
+    data["bundles"] = _shared(interner.bundles)
     return data
+
+
+def _shared(value: Any) -> Any:
+    # Sets and tuples never reach a state (results are JSON-compatible before they are
+    # applied), so to_json_compatible's conversions are the ones needed.
+    return to_json_compatible(value)
 
 
 def load_state(data: Any) -> RunState:

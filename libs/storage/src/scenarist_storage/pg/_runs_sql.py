@@ -18,9 +18,10 @@ _STATEMENTS: dict[str, str] = {
         RETURNING id
     """,
     # insert_runs and match_runs in one statement (one round trip instead of four). Its match
-    # sees the rows it inserted (RETURNING) and those committed before it started; a run that
-    # a concurrent writer committed meanwhile is in neither, and the caller then falls back to
-    # the two statements in a transaction.
+    # sees the rows it inserted (RETURNING, without their trigger: the caller has it, and a big
+    # one would be sent and decoded a second time) and those committed before it started; a
+    # run that a concurrent writer committed meanwhile is in neither, and the caller then falls
+    # back to the two statements in a transaction.
     "create_runs": """
         WITH w AS (
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::integer[], $5::text[],
@@ -34,12 +35,12 @@ _STATEMENTS: dict[str, str] = {
             SELECT w.org_id, w.run_id, w.scenario_id, w.version, w.key, w.trigger, w.source, $8
             FROM w ORDER BY w.ord
             ON CONFLICT DO NOTHING
-            RETURNING {cols}
+            RETURNING {cols_without_trigger}, NULL::jsonb AS trigger
         ),
         found AS (
             SELECT true AS inserted, * FROM ins
             UNION ALL
-            SELECT false, {cols}
+            SELECT false, {cols_without_trigger}, r.trigger
             FROM w JOIN {s}.runs r ON r.org_id = w.org_id AND (
                  (w.key IS NOT NULL AND r.scenario_id = w.scenario_id AND r.idempotency_key = w.key)
                  OR r.id = w.run_id)
@@ -51,8 +52,11 @@ _STATEMENTS: dict[str, str] = {
         ORDER BY w.ord, (w.key IS NOT NULL AND f.idempotency_key = w.key) DESC
     """,
     # Per input (ord), the run it resolves to: the idempotency-key match first, then the id.
+    # The trigger of a run this batch inserted ($5) is not read back: the caller has it, and a
+    # big one (a 10 MB webhook body) would be sent, decoded and held a second time.
     "match_runs": """
-        SELECT w.ord, {cols}
+        SELECT w.ord, {cols_without_trigger},
+               CASE WHEN r.id = ANY($5::uuid[]) THEN NULL ELSE r.trigger END AS trigger
         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[])
              WITH ORDINALITY AS w(org_id, run_id, scenario_id, key, ord)
         JOIN {s}.runs r ON r.org_id = w.org_id AND (
@@ -136,4 +140,8 @@ _STATEMENTS: dict[str, str] = {
 
 # Plain replacement, not f-strings: the column list is a constant and the schema is validated
 # by qualify(), so no caller input is ever spliced into SQL text.
-STATEMENTS = {name: text.replace("{cols}", _RUN_COLUMNS) for name, text in _STATEMENTS.items()}
+_WITHOUT_TRIGGER = _RUN_COLUMNS.replace(" r.trigger,", "")
+STATEMENTS = {
+    name: text.replace("{cols_without_trigger}", _WITHOUT_TRIGGER).replace("{cols}", _RUN_COLUMNS)
+    for name, text in _STATEMENTS.items()
+}

@@ -23,6 +23,12 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (sha256) DO UPDATE SET expires_at = GREATEST({s}.claims.expires_at, $5)
 RETURNING content_type
 """
+# Tried first: a body stored already (a step log's output equal to the trigger, a redelivered
+# message) is not sent to the server again, only its expiry is extended.
+_TOUCH = """
+UPDATE {s}.claims SET expires_at = GREATEST(expires_at, $2) WHERE sha256 = $1
+RETURNING content_type
+"""
 _GET = "SELECT body FROM {s}.claims WHERE sha256 = $1"
 _DELETE = "DELETE FROM {s}.claims WHERE sha256 = ANY($1::text[])"
 _EXPIRE = """
@@ -36,15 +42,18 @@ class PgClaimStore:
     def __init__(self, pool: Pool, schema: str = SCHEMA) -> None:
         self._pool = pool
         self._put = qualify(_PUT, schema)
+        self._touch = qualify(_TOUCH, schema)
         self._get = qualify(_GET, schema)
         self._delete = qualify(_DELETE, schema)
         self._expire = qualify(_EXPIRE, schema)
 
     async def put(self, data: bytes, *, expires_at: datetime, content_type: str = JSON) -> ClaimRef:
         sha = digest(data)
-        stored = await self._pool.fetchval(
-            self._put, sha, len(data), content_type, data, expires_at
-        )
+        stored = await self._pool.fetchval(self._touch, sha, expires_at)
+        if stored is None:
+            stored = await self._pool.fetchval(
+                self._put, sha, len(data), content_type, data, expires_at
+            )
         return ClaimRef(ref_for(sha), sha, len(data), str(stored))
 
     async def get(self, ref: ClaimRef) -> bytes:

@@ -71,7 +71,9 @@ class PgRunStore:
                     r["id"]
                     for r in await conn.fetch(self._q["insert_runs"], *cols, RUN_STATUS_QUEUED)
                 }
-                rows = await conn.fetch(self._q["match_runs"], cols[0], cols[1], cols[2], cols[4])
+                rows = await conn.fetch(
+                    self._q["match_runs"], cols[0], cols[1], cols[2], cols[4], list(inserted)
+                )
             results = _resolve(batch, rows, inserted)
         if results is None:  # still nothing: the run id belongs to another organization
             raise ConflictError("a run id of this batch is taken")
@@ -177,6 +179,7 @@ def _resolve(
 ) -> list[tuple[RunRecord, bool]] | None:
     """Per input, the run it resolved to and whether this call created it; None when an input
     matched nothing. Rows come ordered so the idempotency-key match is first per input."""
+    triggers = _inserted_triggers(batch, inserted)
     best: dict[int, Record] = {}
     for row in rows:
         best.setdefault(int(row["ord"]), row)
@@ -186,7 +189,7 @@ def _resolve(
         found = best.get(index)
         if found is None:
             return None
-        record = _run(found)
+        record = _run(found, triggers)
         results.append((record, record.id in inserted and record.id not in seen))
         seen.add(record.id)
     return results
@@ -238,14 +241,28 @@ def _claimed(ident: int, message: OutboxMessage) -> ClaimedMessage:
     )
 
 
-def _run(row: Record) -> RunRecord:
+def _inserted_triggers(
+    batch: Sequence[NewRun], inserted: set[uuid.UUID]
+) -> dict[uuid.UUID, JsonObject]:
+    triggers: dict[uuid.UUID, JsonObject] = {}
+    for new in batch:  # of inputs sharing an id, the first is the one that was inserted
+        if new.run_id in inserted:
+            triggers.setdefault(new.run_id, new.trigger)
+    return triggers
+
+
+def _run(row: Record, triggers: dict[uuid.UUID, JsonObject] | None = None) -> RunRecord:
+    """`triggers`: the triggers of runs just inserted, which the row does not carry."""
+    trigger = row["trigger"]
+    if trigger is None and triggers is not None:
+        trigger = triggers[row["id"]]
     return RunRecord(
         org_id=row["org_id"],
         id=row["id"],
         scenario_id=row["scenario_id"],
         version=row["version"],
         idempotency_key=row["idempotency_key"],
-        trigger=row["trigger"],
+        trigger=trigger,
         source=row["source"],
         status=row["status"],
         state=row["state"],
