@@ -9,7 +9,6 @@ rides in the record headers, not in the envelope. Anything that does not decode 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -25,6 +24,7 @@ from scenarist.run.v1.events_pb2 import (
     TaskResult,
 )
 
+from scenarist_bus.ids import new_id
 from scenarist_bus.port import OutgoingMessage, Record
 
 CONTENT_TYPE = "application/x-protobuf"
@@ -80,7 +80,7 @@ def wrap(
     if PAYLOADS.get(event_type) is not type(payload):
         raise TypeError(f"{event_type} does not carry {type(payload).__name__}")
     envelope = Envelope(
-        event_id=str(uuid.uuid4()),
+        event_id=new_id(),
         type=event_type,
         run_id=run_id,
         organization_id=organization_id,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from opentelemetry.trace import SpanKind
 from scenarist.run.v1.events_pb2 import RunEvent, RunRequested
 from scenarist.run.v1.run_pb2 import TRIGGER_SOURCE_WEBHOOK
 from scenarist_bus import envelope, topics
+from scenarist_bus.ids import new_id
 from scenarist_bus.port import BusError, MessageTooLargeError, Producer
 from scenarist_observability.metrics import METRICS
 from scenarist_observability.tracing import get_tracer, service_scope
@@ -206,7 +206,7 @@ class Ingress:
                 "Bad request",
                 f"idempotency key longer than {MAX_IDEMPOTENCY_KEY} characters",
             )
-        run_id, reply_to = str(uuid.uuid4()), str(uuid.uuid4())
+        run_id, reply_to = new_id(), new_id()
         message = RunRequested(
             run_id=run_id,
             organization_id=str(record.org_id),
