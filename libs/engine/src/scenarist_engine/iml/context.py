@@ -42,11 +42,16 @@ class EvalContext:
     seed: int = 0
     limits: Limits = field(default_factory=Limits)
     uuid_factory: Callable[[random.Random], str] = _default_uuid
-    rng: random.Random = field(init=False, repr=False)
     steps: int = field(default=0, init=False)
+    _rng: random.Random | None = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)  # noqa: S311 - not for cryptography
+    @property
+    def rng(self) -> random.Random:
+        """Seeded on first use: most expressions draw nothing, and seeding a Mersenne Twister
+        for every module of every run showed in the webhook path's profile."""
+        if self._rng is None:
+            self._rng = random.Random(self.seed)  # noqa: S311 - not for cryptography
+        return self._rng
 
     def new_uuid(self) -> str:
         return self.uuid_factory(self.rng)

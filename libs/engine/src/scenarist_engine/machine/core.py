@@ -179,7 +179,7 @@ class Machine:
             run_id=state.execution.run_id,
             task_id=token.id,
             module_id=module.id,
-            module=module.model_dump(mode="json", by_alias=False),
+            module=self.plan.module_document(module),
             path=path,
             variables=state.all_variables(),
             persistent=dict(state.persistent),

@@ -24,6 +24,15 @@ class Plan:
     aggregator_of_feeder: dict[int, list[int]] = field(default_factory=dict)
     feeder_of_aggregator: dict[int, int] = field(default_factory=dict)
     mapper_refs: dict[int, frozenset[int] | None] = field(default_factory=dict)
+    _documents: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def module_document(self, module: Module) -> dict[str, Any]:
+        """The module as JSON data for its tasks, dumped once per plan (a fan-out makes a task
+        per bundle). Shared by those tasks: read-only."""
+        found = self._documents.get(module.id)
+        if found is None:
+            found = self._documents[module.id] = module.model_dump(mode="json", by_alias=False)
+        return found
 
     @classmethod
     def build(cls, scenario: Scenario, external: ExternalKinds | None = None) -> Plan:
