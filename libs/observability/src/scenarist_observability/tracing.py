@@ -35,6 +35,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, Span, SpanKind, Tracer
 from opentelemetry.util.types import AttributeValue
 
+from scenarist_observability.sampling import ExportingSampler
+
 __all__ = [
     "SERVICE_ATTRIBUTE",
     "ExporterChoice",
@@ -75,6 +77,7 @@ _service: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 _MAX_BATCH_LINKS = 128  # a 5000-message batch must not produce a 5000-link span
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
+_sampler = ExportingSampler()
 
 # Module paths of the optional OTLP exporters, tried in order; neither is a dependency of ours.
 _OTLP_MODULES = (
@@ -168,6 +171,7 @@ def configure_tracing(
         if _provider is not None:
             if isinstance(exporter, SpanExporter):
                 _provider.add_span_processor(_processor_for(exporter))
+                _sampler.exporting = True
             return _provider
         attributes: dict[str, AttributeValue] = {
             SERVICE_NAME: service_name,
@@ -175,11 +179,12 @@ def configure_tracing(
         }
         if version:
             attributes[SERVICE_VERSION] = version
-        provider = TracerProvider(resource=Resource.create(attributes))
+        provider = TracerProvider(resource=Resource.create(attributes), sampler=_sampler)
         provider.add_span_processor(_ServiceAttributeProcessor())
         resolved = _resolve_exporter(exporter)
         if resolved is not None:
             provider.add_span_processor(_processor_for(resolved))
+            _sampler.exporting = True
         trace.set_tracer_provider(provider)
         _provider = provider
         return provider
