@@ -78,6 +78,7 @@ _MAX_BATCH_LINKS = 128  # a 5000-message batch must not produce a 5000-link span
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
 _sampler = ExportingSampler()
+_tracers: dict[str, tuple[trace.TracerProvider, Tracer]] = {}
 
 # Module paths of the optional OTLP exporters, tried in order; neither is a dependency of ours.
 _OTLP_MODULES = (
@@ -199,7 +200,14 @@ def shutdown_tracing() -> None:
 
 def get_tracer(name: str = _TRACER_NAME) -> Tracer:
     """A tracer from the global provider (a no-op tracer until configure_tracing ran)."""
-    return trace.get_tracer(name)
+    provider = trace.get_tracer_provider()
+    cached = _tracers.get(name)
+    if cached is not None and cached[0] is provider:
+        return cached[1]
+    # The SDK builds a new Tracer on every get_tracer call; spans are started per message.
+    tracer = provider.get_tracer(name)
+    _tracers[name] = (provider, tracer)
+    return tracer
 
 
 def current_trace_id() -> str | None:
