@@ -1,6 +1,6 @@
 """`make bench-peers`: the same HTTP load against n8n and against Scenarist, side by side.
 
-    .venv/bin/python -m bench.peers [--duration 12] [--warmup 5] [--scenarist standalone]
+    .venv/bin/python -m bench.peers [--duration 10] [--warmup 4] [--scenarist MODES]
 
 n8n (pinned, installed into the cache on first use) runs twice: default settings (executions
 saved) and with execution saving off. Scenarist runs in the mode(s) asked for. Workloads 1
@@ -139,11 +139,11 @@ def summarize(document: dict[str, Any]) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.peers", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=12.0, help="seconds per point")
-    parser.add_argument("--warmup", type=float, default=5.0, help="seconds before each point")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per point")
+    parser.add_argument("--warmup", type=float, default=4.0, help="seconds before each point")
     parser.add_argument(
         "--scenarist",
-        default="standalone",
+        default="standalone,distributed",
         help="comma list of modes (standalone, distributed) or 'none'",
     )
     parser.add_argument(
