@@ -86,6 +86,15 @@ def growth(
     }
 
 
+def measure(scenarist: Scenarist, requests: int = 3) -> dict[str, Any]:
+    """The big bodies through a running system (w5 applied), with each service process's
+    growth over its idle RSS (make bench calls this too, after the other workloads)."""
+    pids = services(scenarist)
+    baseline = idle_baseline(pids)
+    result = big_payload(scenarist, requests)
+    return result | growth(pids, baseline, result["body_bytes"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.big", description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=("standalone", "distributed"), default="standalone")
@@ -95,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         start = start_standalone if args.mode == "standalone" else start_distributed
         scenarist = start(reaper)
         scenarist.apply("w5", SCENARIOS / "w5-big.yaml")
-        pids = services(scenarist)
-        baseline = idle_baseline(pids)
-        result = big_payload(scenarist, args.requests)
-        result |= growth(pids, baseline, result["body_bytes"])
+        result = measure(scenarist, args.requests)
     json.dump(result, sys.stdout, indent=2)
     return 0
 

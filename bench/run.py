@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import kafka_perf, report
+from bench import big, kafka_perf, report
 from bench.ceiling import measure_ceiling
 from bench.loadgen import run_fast
 from bench.peers import SCENARIST_SPECS, drive, scenarist_endpoint
 from bench.procs import Reaper, log
 from bench.scenarist_side import SCENARIOS, Scenarist, start_distributed, start_standalone
-from bench.scenarist_workloads import async_ingress, big_payload, fan_out
+from bench.scenarist_workloads import async_ingress, fan_out
 
 EXTRA_DOCUMENTS = {
     "w2": SCENARIOS / "w2-async.yaml",
@@ -58,7 +58,7 @@ def run_mode(mode: str, args: argparse.Namespace, reaper: Reaper) -> dict[str, A
         if isinstance(ids.get("w2"), str):
             _attempt(extra, "w2", lambda: async_ingress(scenarist, ids["w2"], args.duration))
         if isinstance(ids.get("w5"), str):
-            _attempt(extra, "w5", lambda: big_payload(scenarist))
+            _attempt(extra, "w5", lambda: big.measure(scenarist))
         if mode == "distributed" and isinstance(ids.get("w4"), str):
             _attempt(extra, "w4", lambda: fan_out(scenarist, ids["w4"], scope))
             # The same with each executor bounded to 8 tasks at once: executors that wait on
