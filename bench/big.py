@@ -16,7 +16,13 @@ from typing import Any
 
 from bench.procs import Reaper
 from bench.procstat import process_tree
-from bench.scenarist_side import SCENARIOS, Scenarist, start_distributed, start_standalone
+from bench.scenarist_side import (
+    SCENARIOS,
+    Scenarist,
+    service_pids_by_name,
+    start_distributed,
+    start_standalone,
+)
 from bench.scenarist_workloads import big_payload
 
 TARGET_GROWTH_OVER_BODY = 5.0
@@ -46,7 +52,10 @@ def _reset_peak(pid: int) -> bool:
 def services(scenarist: Scenarist) -> dict[int, str]:
     """Our service processes (pid -> name): the infrastructure is not held to the target."""
     tree = process_tree(scenarist.roots(), scenarist.database)
-    return {pid: s.name for pid, s in tree.items() if s.name not in INFRA}
+    names = {pid: name for name, pid in service_pids_by_name().items()}
+    if scenarist.mode == "standalone":
+        names = {scenarist.roots()[0]: "standalone"}
+    return {pid: names.get(pid, s.name) for pid, s in tree.items() if s.name not in INFRA}
 
 
 def idle_baseline(pids: dict[int, str]) -> dict[int, dict[str, Any]]:
