@@ -63,6 +63,8 @@ class OrchestratorLoop:
         self._relay_every = relay_every_seconds
         self._clock = clock
         self._relayed_at = clock()
+        # The last batch's offset commit, running while the next batch is processed.
+        self._commit: asyncio.Task[bool] | None = None
 
     async def start(self) -> None:
         self._producer = await self._bus.producer()
@@ -82,6 +84,7 @@ class OrchestratorLoop:
         self._processor.forget()
 
     async def _revoked(self, partitions: frozenset[TopicPartition]) -> None:
+        await self._committed()  # what was processed is committed before the partitions move
         self._processor.forget()
 
     async def run_once(self) -> int:
@@ -109,10 +112,20 @@ class OrchestratorLoop:
         if outcome.saved is not None:
             self._published = []  # deleted in that save's transaction
             await self._publish_own(outcome.saved.leased)
-        await commit_or_hand_back(self._consumer, records)
+        # Published and acknowledged: the offsets may be committed. The commit (a broker round
+        # trip) runs while the next batch is fetched and processed; commits stay in order
+        # because each waits for the one before.
+        await self._committed()
+        self._commit = asyncio.create_task(commit_or_hand_back(self._consumer, records))
         if self._clock() - self._relayed_at >= self._relay_every:
             await self.relay()
         return len(records)
+
+    async def _committed(self) -> None:
+        """Wait for the previous batch's commit; its failure (not a rebalance) is raised here."""
+        pending, self._commit = self._commit, None
+        if pending is not None:
+            await pending
 
     async def _publish_own(self, leased: Sequence[ClaimedMessage]) -> None:
         """The batch's own messages, straight from its save (ADR 0002): no claim round trip;
@@ -176,6 +189,10 @@ class OrchestratorLoop:
     async def stop(self) -> None:
         if self._lag is not None:
             self._lag.clear()
+        try:
+            await self._committed()
+        except Exception:  # stopping anyway: the batch is re-read by the next owner
+            log.exception("committing the last batch failed")
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None

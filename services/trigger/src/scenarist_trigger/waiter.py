@@ -35,6 +35,7 @@ class ResponseWaiter:
         self._group = f"{group_prefix}-{uuid.uuid4().hex}"
         self._waiting: dict[str, asyncio.Future[RunEvent]] = {}
         self._consumer: Consumer | None = None
+        self._commit: asyncio.Task[None] | None = None
         self._since_ms = int(time.time() * 1000) - _SKEW_MS
 
     async def start(self) -> None:
@@ -70,12 +71,22 @@ class ResponseWaiter:
                 for record in records:
                     self._offer(record)
                 if records:
-                    # Committing lets the in-process bus trim what every group has read.
-                    await consumer.commit(records)
+                    self._commit_later(consumer, records)
         finally:
+            if self._commit is not None:
+                await asyncio.gather(self._commit, return_exceptions=True)
             await consumer.stop()
             for reply_to in list(self._waiting):
                 self.discard(reply_to)
+
+    def _commit_later(self, consumer: Consumer, records: list[Record]) -> None:
+        """Committing only lets the in-process bus trim what every group has read (this group
+        is new in every process): it must not hold up the next replies. One commit at a time,
+        so they land in order; records read meanwhile are committed with a later batch."""
+        if self._commit is not None and not self._commit.done():
+            return
+        self._commit = asyncio.create_task(consumer.commit(records))
+        self._commit.add_done_callback(_log_failure)
 
     def _offer(self, record: Record) -> None:
         if record.timestamp_ms < self._since_ms or not self._waiting:
@@ -90,3 +101,8 @@ class ResponseWaiter:
         future = self._waiting.pop(event.reply_to, None)
         if future is not None and not future.done():
             future.set_result(event)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("committing read run events failed", exc_info=task.exception())
