@@ -129,8 +129,13 @@ async def test_inactive_scenario_queues_then_runs_in_order_on_activation() -> No
     await stack.steps()
     assert [await stack.status(r) for r in hooked] == ["success", "success"]
     assert await stack.parked.count(stack.org, scenario.id) == 0
+    # Each released run started (a run finishing in its first step sends FINISHED alone,
+    # carrying when it started).
     started = {
-        e.run_id for e in await stack.new_events() if e.type == RunEventType.RUN_EVENT_TYPE_STARTED
+        e.run_id
+        for e in await stack.new_events()
+        if e.HasField("started_at")
+        and e.type in (RunEventType.RUN_EVENT_TYPE_STARTED, RunEventType.RUN_EVENT_TYPE_FINISHED)
     }
     assert started == set(hooked)
 
@@ -153,3 +158,34 @@ async def test_a_parked_run_runs_the_version_it_was_requested_with() -> None:
     await stack.steps()
     record = await stack.runs.get(stack.org, uuid.UUID(run_id))
     assert record is not None and record.status == "success" and record.version == 1
+
+
+SLEEP: dict[str, Any] = {
+    "name": "sleep",
+    "flow": [
+        {"id": 1, "module": "gateway:CustomWebHook"},
+        {"id": 2, "module": "util:FunctionSleep", "mapper": {"duration": "0"}},
+    ],
+}
+
+
+async def test_run_events_carry_the_start_and_an_instant_run_sends_finished_alone() -> None:
+    stack = Stack()
+    await stack.start()
+    instant = await stack.scenarios.create(stack.org, "echo", ECHO)
+    tasked = await stack.scenarios.create(stack.org, "sleep", SLEEP)
+    for scenario in (instant, tasked):
+        await stack.scenarios.set_active(stack.org, scenario.id, True)
+    quick = await stack.request(instant.id, 1, TRIGGER_SOURCE_WEBHOOK)
+    slow = await stack.request(tasked.id, 2, TRIGGER_SOURCE_WEBHOOK)
+    await stack.steps()
+    events = await stack.new_events()
+    kinds = {run_id: [e.type for e in events if e.run_id == run_id] for run_id in (quick, slow)}
+    assert kinds[quick] == [RunEventType.RUN_EVENT_TYPE_FINISHED]
+    assert kinds[slow] == [
+        RunEventType.RUN_EVENT_TYPE_STARTED,
+        RunEventType.RUN_EVENT_TYPE_FINISHED,
+    ]
+    for event in events:
+        assert event.HasField("started_at")
+        assert event.started_at.ToNanoseconds() <= event.occurred_at.ToNanoseconds()

@@ -113,6 +113,8 @@ def decode_run_event(record: Record) -> RunSummary:
         raise DecodeError("run event without status")
     occurred = event.occurred_at if event.HasField("occurred_at") else decoded.envelope.occurred_at
     at = _time(occurred)
+    # A run that finished in its first step sends FINISHED alone, with when it started.
+    started = _time(event.started_at) if event.HasField("started_at") else at
     final = event.type in _FINAL_EVENTS
     return RunSummary(
         org_id=_uuid(event.organization_id or decoded.envelope.organization_id, "organization_id"),
@@ -120,7 +122,7 @@ def decode_run_event(record: Record) -> RunSummary:
         scenario_id=_uuid(event.scenario_id, "scenario_id"),
         status=RunStatus.Name(event.status).removeprefix(_STATUS_PREFIX).lower(),
         operations=event.operations,
-        started_at=at,
+        started_at=min(started, at),
         finished_at=at if final else None,
         updated_at=at,
         error=(

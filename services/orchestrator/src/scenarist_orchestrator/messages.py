@@ -173,6 +173,8 @@ def run_event(
         scenario_version=version,
     )
     payload.occurred_at.CopyFrom(_timestamp(now))
+    if state.execution.started_at:
+        payload.started_at.CopyFrom(_timestamp(state.execution.started_at))
     if state.response is not None:
         payload.result = orjson.dumps(state.response).decode()
     error = _error(state.error)

@@ -381,9 +381,9 @@ class RunProcessor:
         """Queue the messages a step produced: tasks, step logs and run events."""
         org, scenario = str(live.org_id), str(live.scenario_id)
         state = live.state
-        if live.started:
+        if live.started and state.status is RunStatus.RUNNING:
             live.outbox.append(self._event(live, RunEventType.RUN_EVENT_TYPE_STARTED, now))
-            live.started = False
+        live.started = False  # finished at once: FINISHED alone says so, with started_at
         for task in tasks:
             claimed.add_task(live.outbox, live.pending, task, (org, scenario), self._claims)
         live.unsaved_tasks += len(tasks)

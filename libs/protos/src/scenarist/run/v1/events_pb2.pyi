@@ -30,7 +30,10 @@ class _RunEventTypeEnumTypeWrapper(enum_type_wrapper._EnumTypeWrapper[_RunEventT
     RUN_EVENT_TYPE_UNSPECIFIED: _RunEventType.ValueType  # 0
     """Never sent."""
     RUN_EVENT_TYPE_STARTED: _RunEventType.ValueType  # 1
-    """The orchestrator started the run (status RUNNING)."""
+    """The orchestrator started the run (status RUNNING). Not sent for a run that finished in the
+    same step it started in (a webhook answered by light modules): its FINISHED event carries
+    started_at instead.
+    """
     RUN_EVENT_TYPE_OPERATION: _RunEventType.ValueType  # 2
     """One or more operations completed; carries the new operations count."""
     RUN_EVENT_TYPE_FINISHED: _RunEventType.ValueType  # 3
@@ -50,7 +53,10 @@ class RunEventType(_RunEventType, metaclass=_RunEventTypeEnumTypeWrapper):
 RUN_EVENT_TYPE_UNSPECIFIED: RunEventType.ValueType  # 0
 """Never sent."""
 RUN_EVENT_TYPE_STARTED: RunEventType.ValueType  # 1
-"""The orchestrator started the run (status RUNNING)."""
+"""The orchestrator started the run (status RUNNING). Not sent for a run that finished in the
+same step it started in (a webhook answered by light modules): its FINISHED event carries
+started_at instead.
+"""
 RUN_EVENT_TYPE_OPERATION: RunEventType.ValueType  # 2
 """One or more operations completed; carries the new operations count."""
 RUN_EVENT_TYPE_FINISHED: RunEventType.ValueType  # 3
@@ -314,6 +320,7 @@ class RunEvent(message.Message):
     ERROR_FIELD_NUMBER: builtins.int
     REPLY_TO_FIELD_NUMBER: builtins.int
     SCENARIO_VERSION_FIELD_NUMBER: builtins.int
+    STARTED_AT_FIELD_NUMBER: builtins.int
     run_id: builtins.str
     """The run."""
     organization_id: builtins.str
@@ -340,6 +347,10 @@ class RunEvent(message.Message):
     def error(self) -> error_pb2.Error:
         """On FINISHED with status ERROR: why."""
 
+    @builtins.property
+    def started_at(self) -> timestamp_pb2.Timestamp:
+        """When the run started; set on every event the orchestrator sends for a started run."""
+
     def __init__(
         self,
         *,
@@ -354,10 +365,11 @@ class RunEvent(message.Message):
         error: error_pb2.Error | None = ...,
         reply_to: builtins.str = ...,
         scenario_version: builtins.int = ...,
+        started_at: timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = typing.Literal["error", b"error", "occurred_at", b"occurred_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = typing.Literal["error", b"error", "occurred_at", b"occurred_at", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = typing.Literal["error", b"error", "occurred_at", b"occurred_at", "operations", b"operations", "organization_id", b"organization_id", "reply_to", b"reply_to", "result", b"result", "run_id", b"run_id", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "status", b"status", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = typing.Literal["error", b"error", "occurred_at", b"occurred_at", "operations", b"operations", "organization_id", b"organization_id", "reply_to", b"reply_to", "result", b"result", "run_id", b"run_id", "scenario_id", b"scenario_id", "scenario_version", b"scenario_version", "started_at", b"started_at", "status", b"status", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
