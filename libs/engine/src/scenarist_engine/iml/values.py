@@ -112,6 +112,15 @@ def to_json_compatible(value: Any) -> Any:
     copy. Module results pass through here, and a 10 MB array mapped from the trigger into a
     variable would otherwise be copied for the inputs, the output and the variable. Callers
     treat the result as read-only, as every bundle is."""
+    kind = type(value)
+    # Exact JSON types first: they are nearly every node, and isinstance chains per node showed
+    # in the webhook path's profile (a module's inputs, output and variables are walked).
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return _compatible_dict(value)
+    if kind is list:
+        return _compatible_list(value)
     if isinstance(value, list):
         return _compatible_list(value)
     if isinstance(value, dict):
