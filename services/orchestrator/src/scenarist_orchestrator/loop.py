@@ -13,7 +13,16 @@ from scenarist_bus.consuming import commit_or_hand_back
 from scenarist_bus.dlq import dead_letter
 from scenarist_bus.instrument import process_spans
 from scenarist_bus.lag import LagReporter
-from scenarist_bus.port import Bus, Consumer, OutgoingMessage, Producer, Record, TopicPartition
+from scenarist_bus.port import (
+    Bus,
+    Consumer,
+    MessageTooLargeError,
+    OutgoingMessage,
+    Producer,
+    Record,
+    TopicPartition,
+    UnknownTopicError,
+)
 from scenarist_observability.metrics import METRICS
 from scenarist_storage.models import ClaimedMessage
 from scenarist_storage.ports import RunStore
@@ -133,10 +142,7 @@ class OrchestratorLoop:
         die first, their lease runs out and any relay publishes them."""
         if not leased:
             return
-        assert self._producer is not None
-        await self._producer.send_batch(
-            [OutgoingMessage(m.topic, m.value, m.key, m.headers) for m in leased]
-        )
+        await self._send(leased)
         self._published.extend(m.id for m in leased)
 
     async def relay(
@@ -160,9 +166,7 @@ class OrchestratorLoop:
                 return published
             # The producer counts the messages and opens their publish spans, continuing each
             # run's trace from the context its outbox row kept.
-            await self._producer.send_batch(
-                [OutgoingMessage(m.topic, m.value, m.key, m.headers) for m in claimed]
-            )
+            await self._send(claimed)
             published += len(claimed)
             if len(claimed) < limit:
                 # The outbox held less than a page: it was empty an instant ago, and asking
@@ -170,6 +174,25 @@ class OrchestratorLoop:
                 await asyncio.gather(self._delete(claimed), *([then()] if then else []))
                 return published
             await self._delete(claimed)
+
+    async def _send(self, messages: Sequence[ClaimedMessage]) -> None:
+        """Publish outbox rows. A row the broker can never take (its topic does not exist, it
+        is too large) goes to the dead-letter topic instead of failing every pass of the loop;
+        the rest of its batch is published one by one (at least once, as always)."""
+        assert self._producer is not None
+        try:
+            await self._producer.send_batch([_outgoing(m) for m in messages])
+            return
+        except (UnknownTopicError, MessageTooLargeError):
+            pass
+        for message in messages:
+            try:
+                await self._producer.send(_outgoing(message))
+            except (UnknownTopicError, MessageTooLargeError) as exc:
+                await dead_letter(
+                    self._producer, _as_record(message), str(exc), error_type="unpublishable"
+                )
+                METRICS.dlq_messages.labels(message.topic, "unpublishable").inc()
 
     async def _delete(self, claimed: list[ClaimedMessage]) -> None:
         await self._delete_ids([m.id for m in claimed])
@@ -196,6 +219,16 @@ class OrchestratorLoop:
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
+
+
+def _outgoing(message: ClaimedMessage) -> OutgoingMessage:
+    return OutgoingMessage(message.topic, message.value, message.key, message.headers)
+
+
+def _as_record(message: ClaimedMessage) -> Record:
+    """An outbox row in the shape the dead-letter topic keeps: its topic, and its outbox id
+    where a consumed record has its offset (partition -1: it never reached a partition)."""
+    return Record(message.topic, -1, message.id, message.key, message.value, message.headers, 0)
 
 
 def _count_consumed(records: list[Record]) -> None:

@@ -1,0 +1,45 @@
+"""An outbox row the broker can never take goes to the dead-letter topic; the loop goes on and
+the other rows are published."""
+
+from __future__ import annotations
+
+import uuid
+
+from scenarist_bus import topics
+from scenarist_bus.dlq import H_ERROR_TYPE, H_ORIGINAL_TOPIC
+from scenarist_bus.local import LocalBus
+from scenarist_orchestrator.loop import OrchestratorLoop
+from scenarist_orchestrator.plans import PlanCache
+from scenarist_orchestrator.processor import RunProcessor
+from scenarist_storage import OutboxMessage
+from scenarist_storage.memory.runs import MemoryRunStore
+from scenarist_storage.memory.scenarios import MemoryScenarioStore
+
+
+async def test_an_unpublishable_outbox_row_is_dead_lettered_not_fatal() -> None:
+    bus, runs = LocalBus(), MemoryRunStore()
+    await bus.create_topics(topics.ALL_TOPICS)
+    loop = OrchestratorLoop(bus, runs, RunProcessor(runs, PlanCache(MemoryScenarioStore())))
+    await loop.start()
+    run_id = uuid.uuid4()
+    await runs.save_states(
+        [],
+        [
+            OutboxMessage(topics.RUNS_EVENTS, b"k", b"good-1", (), run_id),
+            OutboxMessage("no.such.topic", b"k", b"poison", (("traceparent", b"x"),), run_id),
+            OutboxMessage(topics.RUNS_EVENTS, b"k", b"good-2", (), run_id),
+        ],
+    )
+    events = bus.consumer("test-events", (topics.RUNS_EVENTS,))
+    dlq = bus.consumer("test-dlq", (topics.DLQ,))
+    await events.start()
+    await dlq.start()
+
+    assert await loop.relay() == 3
+    assert [r.value for r in await events.getmany(10, 100)] == [b"good-1", b"good-2"]
+    [dead] = await dlq.getmany(10, 100)
+    headers = dict(dead.headers)
+    assert dead.value == b"poison" and headers[H_ORIGINAL_TOPIC] == b"no.such.topic"
+    assert headers[H_ERROR_TYPE] == b"unpublishable" and headers["traceparent"] == b"x"
+    assert await runs.claim_outbox(10, lease_seconds=0) == []  # published or dead-lettered
+    await loop.stop()
