@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from scenarist_storage.models import OutboxMessage, StateWrite
+from scenarist_storage.models import ClaimedMessage, OutboxMessage, StateWrite, freeze_headers
 
 
 def check_batch(batch: Sequence[StateWrite]) -> None:
@@ -21,3 +22,22 @@ def check_batch(batch: Sequence[StateWrite]) -> None:
 def check_message(message: OutboxMessage) -> None:
     if not isinstance(message.value, bytes | bytearray | memoryview):
         raise TypeError("outbox value must be bytes")
+
+
+def kept_messages(
+    messages: Sequence[OutboxMessage], rejected: Collection[uuid.UUID]
+) -> list[OutboxMessage]:
+    """The messages a save writes: all but those naming a run whose write was rejected."""
+    return [m for m in messages if m.run_id is None or m.run_id not in rejected]
+
+
+def claimed_message(ident: int, message: OutboxMessage) -> ClaimedMessage:
+    """`message` as the outbox row `ident` hands it to a publisher."""
+    return ClaimedMessage(
+        id=ident,
+        topic=message.topic,
+        key=message.key,
+        value=bytes(message.value),
+        headers=freeze_headers(message.headers),
+        run_id=message.run_id,
+    )

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from scenarist_bus import topics
 from scenarist_bus.consuming import commit_or_hand_back
@@ -145,12 +145,11 @@ class OrchestratorLoop:
         await self._send(leased)
         self._published.extend(m.id for m in leased)
 
-    async def relay(
-        self, limit: int = 1000, then: Callable[[], Awaitable[object]] | None = None
-    ) -> int:
-        """Publish what the outbox holds, oldest first, then delete it; `then` (the batch's
-        offset commit) runs once everything is published, alongside the last delete: the
-        delete only tidies up (rows it misses are published again after their lease)."""
+    async def relay(self, limit: int = 1000) -> int:
+        """Publish what the outbox holds besides the loop's own batches (rows of a writer that
+        died before publishing), oldest first, then delete it: the delete only tidies up (rows
+        it misses are published again after their lease). Also deletes the loop's own
+        published rows when no save has taken them along."""
         assert self._producer is not None
         self._relayed_at = self._clock()
         if self._published:
@@ -161,8 +160,6 @@ class OrchestratorLoop:
             with METRICS.db_transaction_duration.labels(SERVICE).time():
                 claimed = await self._runs.claim_outbox(limit, lease_seconds=self._outbox_lease)
             if not claimed:
-                if then is not None:
-                    await then()
                 return published
             # The producer counts the messages and opens their publish spans, continuing each
             # run's trace from the context its outbox row kept.
@@ -171,7 +168,7 @@ class OrchestratorLoop:
             if len(claimed) < limit:
                 # The outbox held less than a page: it was empty an instant ago, and asking
                 # again would cost a round trip per batch; the next batch relays what came since.
-                await asyncio.gather(self._delete(claimed), *([then()] if then else []))
+                await self._delete(claimed)
                 return published
             await self._delete(claimed)
 

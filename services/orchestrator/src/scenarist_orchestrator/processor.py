@@ -111,6 +111,15 @@ class BatchOutcome:
     parked: list[tuple[StateWrite, OutboxMessage]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class OutboxHandoff:
+    """Between the loop and a batch's save: the outbox ids the loop has published (deleted in
+    the save) and how long the save leases its new rows to the loop (None: to the relay)."""
+
+    published: Sequence[int]
+    lease_seconds: float | None
+
+
 @dataclass
 class Planned:
     request: RunRequested
@@ -137,7 +146,6 @@ class RunProcessor:
         self._live: dict[str, LiveRun] = {}
         self._parking = parking  # None: every run starts, active scenario or not
         self._traces: Mapping[str, dict[str, str]] = {}
-        self._handoff: tuple[Sequence[int], float | None] = ((), None)
 
     def forget(self) -> None:
         """Drop every cached run: after losing partitions, Postgres is the truth again."""
@@ -162,7 +170,6 @@ class RunProcessor:
         (`outcome.saved` is None when the batch saved nothing: they were not deleted)."""
         self._traces = traces or {}
         outcome = BatchOutcome()
-        self._handoff = (published, lease_seconds)
         requests: list[Decoded] = []
         others: list[Decoded] = []  # results and cancellations, in arrival order
         for record in records:
@@ -189,6 +196,7 @@ class RunProcessor:
             outcome,
             [*queued_cancels.values(), *parked_writes],
             [event for _, event in outcome.parked],
+            handoff=OutboxHandoff(published, lease_seconds),
         )
         return outcome
 
@@ -418,6 +426,8 @@ class RunProcessor:
         outcome: BatchOutcome,
         extra_writes: list[StateWrite],
         extra_outbox: list[OutboxMessage],
+        *,
+        handoff: OutboxHandoff,
     ) -> None:
         if not touched and not extra_writes:
             return
@@ -439,9 +449,8 @@ class RunProcessor:
             outbox.extend(run_trace.traced(live.outbox, live.trace))
             live.outbox = []
         with METRICS.db_transaction_duration.labels(SERVICE).time():
-            published, lease_seconds = self._handoff
             outcome.saved = await self._runs.save_states(
-                writes, outbox, lease_seconds=lease_seconds, published=published
+                writes, outbox, lease_seconds=handoff.lease_seconds, published=handoff.published
             )
         for rejected in outcome.saved.rejected:
             self._live.pop(str(rejected), None)  # another orchestrator owns it now

@@ -19,10 +19,14 @@ from scenarist_storage.models import (
     RunRecord,
     SaveResult,
     StateWrite,
-    freeze_headers,
 )
 from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
-from scenarist_storage.runs_common import check_batch, check_message
+from scenarist_storage.runs_common import (
+    check_batch,
+    check_message,
+    claimed_message,
+    kept_messages,
+)
 
 
 @dataclasses.dataclass(slots=True)
@@ -184,19 +188,9 @@ class MemoryRunStore:
         if lease_seconds is not None:
             until = (self._clock() + timedelta(seconds=lease_seconds)).timestamp()
         written = []
-        for message in messages:
-            if message.run_id is not None and message.run_id in dropped:
-                continue
-            ident = next(self._outbox_ids)
-            claimed = ClaimedMessage(
-                ident,
-                message.topic,
-                message.key,
-                bytes(message.value),
-                freeze_headers(message.headers),
-                message.run_id,
-            )
-            self._outbox[ident] = _Outbox(claimed, until)
+        for message in kept_messages(messages, dropped):
+            claimed = claimed_message(next(self._outbox_ids), message)
+            self._outbox[claimed.id] = _Outbox(claimed, until)
             written.append(claimed)
         return written
 

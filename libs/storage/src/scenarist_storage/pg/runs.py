@@ -23,7 +23,12 @@ from scenarist_storage.models import (
 from scenarist_storage.paging import check_page_size, decode_token, encode_token, token_int
 from scenarist_storage.pg import _runs_sql as sql
 from scenarist_storage.postgres import Pool, Record, qualify
-from scenarist_storage.runs_common import check_batch, check_message
+from scenarist_storage.runs_common import (
+    check_batch,
+    check_message,
+    claimed_message,
+    kept_messages,
+)
 
 
 class PgRunStore:
@@ -134,11 +139,11 @@ class PgRunStore:
         assert row is not None  # the statement always returns its one row
         accepted = set(row["saved"])
         rejected = {w.run_id for w in batch} - accepted
-        kept = [m for m in outbox_messages if m.run_id is None or m.run_id not in rejected]
+        kept = kept_messages(outbox_messages, rejected)
         ids: list[int] = row["written"]
         leased: tuple[ClaimedMessage, ...] = ()
         if lease_seconds is not None:
-            leased = tuple(_claimed(ident, m) for ident, m in zip(ids, kept, strict=True))
+            leased = tuple(claimed_message(i, m) for i, m in zip(ids, kept, strict=True))
         return SaveResult(
             accepted=tuple(w.run_id for w in batch if w.run_id in accepted),
             rejected=tuple(w.run_id for w in batch if w.run_id in rejected),
@@ -227,17 +232,6 @@ def _message_columns(messages: Sequence[OutboxMessage]) -> tuple[list[Any], ...]
         starts,
         counts,
         [m.run_id for m in messages],
-    )
-
-
-def _claimed(ident: int, message: OutboxMessage) -> ClaimedMessage:
-    return ClaimedMessage(
-        id=ident,
-        topic=message.topic,
-        key=message.key,
-        value=bytes(message.value),
-        headers=freeze_headers(message.headers),
-        run_id=message.run_id,
     )
 
 
