@@ -28,7 +28,7 @@ from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_runtime.main import STOP_SIGNALS
 from scenarist_runtime.settings import ServiceSettings, load_settings
 
-from scenarist_cli.config import LOCAL_ENV, parse_env_file
+from scenarist_cli.config import LOCAL_ENV, Api, parse_env_file
 
 log = logging.getLogger("scenarist.standalone")
 
@@ -60,6 +60,14 @@ def _write_local_env(root: Path, values: dict[str, str]) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     path.chmod(0o600)
     return path
+
+
+def route_every_api_to(values: dict[str, str], target: str) -> None:
+    """Point the CLI at one server for every API (standalone serves them all on one port),
+    dropping per-API routes a `make up` left in local.env: they name services not running."""
+    for api in Api:
+        values.pop(api.value, None)
+    values[Api.ORCHESTRATOR.value] = target
 
 
 SECRET_KEYS = (
@@ -217,8 +225,8 @@ async def serve_standalone(root: Path, http_port: int, grpc_port: int) -> int:
             token = await _ensure_token(hosted.host.shared, channel, values.get("SCENARIST_TOKEN"))
             demo = await _ensure_demo(channel, token, values, public_url)
         studio = await _ensure_studio_user(hosted.host.shared, token, values)
+        route_every_api_to(values, target)
         values.update(
-            SCENARIST_SERVER=target,
             SCENARIST_TOKEN=token,
             SCENARIST_PUBLIC_URL=public_url,
             SCENARIST_DEMO_SCENARIO_ID=demo.scenario_id,
