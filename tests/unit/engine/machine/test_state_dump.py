@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 from scenarist_engine.machine import Plan, RunStatus, dump_state, load_state, start_run
-from scenarist_engine.machine.state import RunState
+from scenarist_engine.machine.state import Execution, RunState, Scope, ScopeKind, Token
 from scenarist_engine.model.loading import scenario_from_data
 
 BIG = {
@@ -79,3 +81,50 @@ def test_a_finished_run_does_not_write_its_trigger_and_cycle_variables_again() -
     assert saved["status"] == "success" and saved["operations"] == 3
     assert saved["execution"]["run_id"] == "r" and saved["finished_at"] is not None
     assert load_state(saved).status is RunStatus.SUCCESS
+
+
+def _fan_out_state() -> RunState:
+    state = RunState(execution=Execution("r", "s", "UTC", 1.0))
+    shared = {"shared": 1}
+    failed = Token("h", 2, {1: {"c": 1}}, [2], 0)
+    state.scopes[0] = Scope(0, ScopeKind.CYCLE, None, items=[([1], ["a"], {"x": 1})])
+    state.scopes[3] = Scope(
+        3, ScopeKind.HANDLER, 0, live=2, limit=3, route_index=2, matched=True, aggregator_id=4,
+        queue=[Token("q", 3, {1: {"b": 2}}, [0, 1], 3, handler_for=failed)],
+        origin=Token("o", 1, {}, [], 0, attempt=2, filtered=True),
+    )  # fmt: skip
+    state.in_flight["t"] = Token("t", 2, {1: shared, 2: {"z": [1, 2]}}, [0], 0)
+    state.in_flight["u"] = Token("u", 2, {1: shared}, [1], 0)
+    return state
+
+
+def _by_pydantic(value: Any, bundles: list[Any]) -> Any:
+    """Tokens and scopes as pydantic dumps them, with bundles replaced by their references."""
+
+    def interned(token: Token | None) -> Token | None:
+        if token is None:
+            return None
+        path = {k: {"$bundle": next(i for i, b in enumerate(bundles) if b is v)}
+                for k, v in token.path.items()}  # fmt: skip
+        return replace(token, path=path, handler_for=interned(token.handler_for))
+
+    if isinstance(value, Token):
+        return TypeAdapter(Token).dump_python(interned(value), mode="json")
+    queue = [interned(token) for token in value.queue]
+    scope = replace(value, queue=queue, origin=interned(value.origin))
+    return TypeAdapter(Scope).dump_python(scope, mode="json")
+
+
+def test_tokens_and_scopes_are_dumped_as_pydantic_would() -> None:
+    """dump_state writes tokens and scopes by hand (fast); loading still goes through pydantic,
+    so the two must agree field for field, including fields added later."""
+    state = _fan_out_state()
+    saved = dump_state(state)
+    bundles = saved["bundles"]
+    for key, token in state.in_flight.items():
+        assert saved["in_flight"][key] == _by_pydantic(token, bundles)
+    for key, scope in state.scopes.items():
+        assert saved["scopes"][str(key)] == _by_pydantic(scope, bundles)
+    assert set(saved["in_flight"]["t"]) == {f.name for f in fields(Token)}
+    assert set(saved["scopes"]["3"]) == {f.name for f in fields(Scope)}
+    assert load_state(orjson.loads(orjson.dumps(saved))) == state
