@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from scenarist_storage.memory.webhooks import MemoryWebhookStore
@@ -79,3 +80,59 @@ async def test_the_cache_is_bounded() -> None:
         await cache.find_by_token_hash(token_hash)
     await cache.find_by_token_hash(hashes[0])  # evicted first
     assert inner.lookups == 4
+
+
+class GatedStore(CountingStore):
+    """Lookups wait for the test to open the gate, so several requests miss at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def find_by_token_hash(self, token_hash: bytes) -> WebhookRecord | None:
+        self.lookups += 1
+        await self.gate.wait()
+        return await MemoryWebhookStore.find_by_token_hash(self, token_hash)
+
+
+async def _gated() -> tuple[GatedStore, CachedWebhookStore, WebhookRecord]:
+    inner = GatedStore()
+    cache = CachedWebhookStore(inner, ttl_seconds=2.0, clock=Clock())
+    record = await cache.create(
+        NewWebhook(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), "hook", b"h" * 32, b"sealed")
+    )
+    return inner, cache, record
+
+
+async def test_concurrent_misses_share_one_lookup() -> None:
+    inner, cache, record = await _gated()
+    waiting = [asyncio.ensure_future(cache.find_by_token_hash(record.token_hash)) for _ in range(5)]
+    await asyncio.sleep(0)
+    inner.gate.set()
+    assert await asyncio.gather(*waiting) == [record] * 5
+    assert inner.lookups == 1
+
+
+async def test_a_lookup_older_than_a_change_is_not_cached_nor_joined() -> None:
+    inner, cache, record = await _gated()
+    first = asyncio.ensure_future(cache.find_by_token_hash(record.token_hash))
+    await asyncio.sleep(0)
+    cache.clear()  # what rotate/attach/update/delete do through this store
+    second = asyncio.ensure_future(cache.find_by_token_hash(record.token_hash))
+    await asyncio.sleep(0)
+    inner.gate.set()
+    await asyncio.gather(first, second)
+    assert inner.lookups == 2  # the request after the change did not join the older lookup
+    await cache.find_by_token_hash(record.token_hash)
+    assert inner.lookups == 2  # the newer lookup's answer was cached
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_shared_lookup() -> None:
+    inner, cache, record = await _gated()
+    leaving = asyncio.ensure_future(cache.find_by_token_hash(record.token_hash))
+    staying = asyncio.ensure_future(cache.find_by_token_hash(record.token_hash))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    inner.gate.set()
+    assert await staying == record
+    assert inner.lookups == 1

@@ -8,6 +8,7 @@ most `ttl_seconds`, like the caching authenticator's tokens.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import OrderedDict
@@ -35,16 +36,39 @@ class CachedWebhookStore:
         self._capacity = capacity
         self._clock = clock
         self._hits: OrderedDict[bytes, tuple[float, WebhookRecord]] = OrderedDict()
+        # One lookup per token at a time: when a busy webhook's entry expires, every request in
+        # flight for it missed at once and each queried the store (64 queries at c=64).
+        self._lookups: dict[bytes, asyncio.Future[WebhookRecord | None]] = {}
+        self._generation = 0  # a lookup that started before a clear() caches nothing
 
     def clear(self) -> None:
         self._hits.clear()
+        self._lookups.clear()
+        self._generation += 1
 
     async def find_by_token_hash(self, token_hash: bytes) -> WebhookRecord | None:
-        now = self._clock()
         cached = self._hits.get(token_hash)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > self._clock():
             return cached[1]
+        pending = self._lookups.get(token_hash)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        lookup = asyncio.ensure_future(self._lookup(token_hash, self._generation))
+        self._lookups[token_hash] = lookup
+        lookup.add_done_callback(lambda done: self._finished(token_hash, done))
+        return await asyncio.shield(lookup)
+
+    def _finished(self, token_hash: bytes, done: asyncio.Future[WebhookRecord | None]) -> None:
+        if self._lookups.get(token_hash) is done:
+            del self._lookups[token_hash]
+        if not done.cancelled():
+            done.exception()  # retrieved: every caller may have gone (cancelled) before it failed
+
+    async def _lookup(self, token_hash: bytes, generation: int) -> WebhookRecord | None:
+        now = self._clock()
         record = await self._inner.find_by_token_hash(token_hash)
+        if generation != self._generation:
+            return record
         if record is None:
             self._hits.pop(token_hash, None)
             return None
