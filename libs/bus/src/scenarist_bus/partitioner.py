@@ -7,6 +7,8 @@ against one bus hold on the other.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _MASK = 0xFFFFFFFF
 _M = 0x5BD1E995
 _SEED = 0x9747B28C
@@ -43,8 +45,11 @@ def to_positive(n: int) -> int:
     return n & 0x7FFFFFFF
 
 
+@lru_cache(maxsize=8192)
 def partition_for_key(key: bytes, num_partitions: int) -> int:
-    """The partition Kafka's default partitioner picks for a non-null key."""
+    """The partition Kafka's default partitioner picks for a non-null key. Cached: a run's
+    messages (request, events, step logs) share its id as their key, and the hash in Python
+    was ~1 % of the standalone webhook path."""
     if num_partitions <= 0:
         raise ValueError("num_partitions must be positive")
     return to_positive(murmur2(key)) % num_partitions
