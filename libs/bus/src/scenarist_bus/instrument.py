@@ -22,6 +22,7 @@ from scenarist_observability.tracing import (
     extract_kafka_context,
     has_trace_context,
     inject_kafka_headers,
+    spans_recorded,
     start_kafka_process_span,
     start_kafka_publish_span,
 )
@@ -45,7 +46,10 @@ class Publishing:
 
     def __init__(self, msgs: Sequence[OutgoingMessage]) -> None:
         self._spans: list[tuple[int, Span]] = []
-        self.messages = [self._traced(index, msg) for index, msg in enumerate(msgs)]
+        if spans_recorded():
+            self.messages = [self._traced(index, msg) for index, msg in enumerate(msgs)]
+        else:
+            self.messages = [_with_context(msg) for msg in msgs]
 
     def _traced(self, index: int, msg: OutgoingMessage) -> OutgoingMessage:
         traced, parent = _parent(msg)
@@ -76,6 +80,15 @@ class Publishing:
         self._spans = []
 
 
+def _with_context(msg: OutgoingMessage) -> OutgoingMessage:
+    """No span is recorded: the message keeps its own context, else gets the current one. A
+    publish span nobody records cost ~50 us per message (parse, new span, inject) and changed
+    nothing downstream but the parent span id."""
+    if has_trace_context(msg.headers) or not trace.get_current_span().get_span_context().is_valid:
+        return msg
+    return replace(msg, headers=tuple(inject_kafka_headers(msg.headers)))
+
+
 @contextmanager
 def publishing(msgs: Sequence[OutgoingMessage]) -> Iterator[Publishing]:
     """Around one send: yields the (traced) messages to send; call ``acknowledged`` on success."""
@@ -90,7 +103,12 @@ def publishing(msgs: Sequence[OutgoingMessage]) -> Iterator[Publishing]:
 @contextmanager
 def process_spans(records: Sequence[Record], consumer_group: str) -> Iterator[list[Span]]:
     """One ``process <topic>`` span per record (child of its producer's), ended together when the
-    batch is done: batch consumers cannot make each record's span current while they work."""
+    batch is done: batch consumers cannot make each record's span current while they work.
+    When no span is recorded, each is the invalid span (the record's context is in its headers,
+    `scenarist_observability.tracing.trace_carrier`)."""
+    if not spans_recorded():
+        yield [trace.INVALID_SPAN] * len(records)
+        return
     spans = [
         start_kafka_process_span(
             r.topic,

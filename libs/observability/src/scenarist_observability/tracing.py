@@ -56,8 +56,10 @@ __all__ = [
     "kafka_publish_span",
     "service_scope",
     "shutdown_tracing",
+    "spans_recorded",
     "start_kafka_process_span",
     "start_kafka_publish_span",
+    "trace_carrier",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ _MAX_BATCH_LINKS = 128  # a 5000-message batch must not produce a 5000-link span
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
 _sampler = ExportingSampler()
+_W3C_FIELDS = frozenset({"traceparent", "tracestate"})
 _tracers: dict[str, tuple[trace.TracerProvider, Tracer]] = {}
 
 # Module paths of the optional OTLP exporters, tried in order; neither is a dependency of ours.
@@ -208,6 +211,23 @@ def get_tracer(name: str = _TRACER_NAME) -> Tracer:
     tracer = provider.get_tracer(name)
     _tracers[name] = (provider, tracer)
     return tracer
+
+
+def spans_recorded() -> bool:
+    """Whether spans are recorded (an exporter is installed). When not, per-message spans are
+    skipped: messages carry their trace context on unchanged, which is all that a span nobody
+    records would have added (its trace id is the same)."""
+    return _sampler.exporting
+
+
+def trace_carrier(headers: Iterable[tuple[str, bytes | str | None]] | None) -> dict[str, str]:
+    """The W3C fields of Kafka headers as they are, unparsed (the last of a repeated one)."""
+    carrier: dict[str, str] = {}
+    for key, value in headers or ():
+        name = key.lower()
+        if value is not None and name in _W3C_FIELDS:
+            carrier[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    return carrier
 
 
 def current_trace_id() -> str | None:

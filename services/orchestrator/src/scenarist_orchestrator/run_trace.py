@@ -20,7 +20,10 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span
 from scenarist_bus.port import Record
-from scenarist_observability.tracing import carrier_of, context_of, inject_kafka_headers
+from scenarist_observability.tracing import (
+    carrier_of,
+    trace_carrier,
+)
 from scenarist_storage.models import OutboxMessage
 
 #: Key of the trace context inside the stored run state (not part of the engine's RunState).
@@ -33,9 +36,14 @@ def batch_traces(records: Sequence[Record], spans: Sequence[Span]) -> dict[str, 
     """Run id -> the context of the batch's latest record span of that run."""
     out: dict[str, Carrier] = {}
     for record, span in zip(records, spans, strict=True):
-        if not record.key or not span.get_span_context().is_valid:
+        if not record.key:
             continue
-        out[record.key.decode("utf-8", "replace")] = carrier_of(trace.set_span_in_context(span))
+        if span.get_span_context().is_valid:
+            carrier = carrier_of(trace.set_span_in_context(span))
+        else:  # no span recorded: the run goes on in the context its record came with
+            carrier = trace_carrier(record.headers)
+        if carrier:
+            out[record.key.decode("utf-8", "replace")] = carrier
     return out
 
 
@@ -59,8 +67,10 @@ def traced(messages: Sequence[OutboxMessage], carrier: Mapping[str, str]) -> lis
     """`messages` with the run's trace context in their headers (kept in the outbox row)."""
     if not carrier:
         return list(messages)
-    context = context_of(carrier)
+    # The carrier holds W3C header fields already (written by a propagator, or taken from a
+    # record's headers): they are copied, not parsed and written again for every message.
+    fields = [(name, value.encode("utf-8")) for name, value in carrier.items()]
     return [
-        replace(m, headers=tuple(inject_kafka_headers(m.headers, context=context)))
+        replace(m, headers=(*(h for h in m.headers if h[0].lower() not in carrier), *fields))
         for m in messages
     ]
