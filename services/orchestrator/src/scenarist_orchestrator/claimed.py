@@ -92,16 +92,28 @@ def add_step(
     if confidential:
         outbox.append(messages.step_message(*step, confidential))
         return
-    bodies = messages.step_bodies(step[0])
-    if claims is None or not any(claims.needed(len(body)) for body in bodies):
+    bodies = _inline_bodies(step[0], claims)
+    if bodies is not None:
         outbox.append(messages.step_message(*step, confidential, bodies=bodies))
         return
-    del bodies  # serialized again when stored, one at a time (see _store_step)
 
     async def build(store: ClaimChecks) -> OutboxMessage:
         return await _store_step(store, step, confidential)
 
     pending.append((len(outbox), build))
+
+
+def _inline_bodies(operation: Operation, claims: ClaimChecks | None) -> tuple[bytes, bytes] | None:
+    """The step's input and output JSON when both go inline; None as soon as one does not
+    (then each is serialized again when stored, see _store_step). One at a time: a big
+    step's two bodies never exist at once (10 MB each for workload 5's module 2)."""
+    inputs = orjson.dumps(operation.inputs)
+    if claims is not None and claims.needed(len(inputs)):
+        return None
+    output = orjson.dumps(operation.output)
+    if claims is not None and claims.needed(len(output)):
+        return None
+    return inputs, output
 
 
 async def _store_step(
