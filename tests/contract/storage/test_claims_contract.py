@@ -94,3 +94,18 @@ async def test_a_ref_with_the_wrong_size_is_refused(claims: ClaimStore) -> None:
     ref = await claims.put(b"twelve bytes", expires_at=LATER)
     with pytest.raises(ClaimCorruptError):
         await claims.get(ClaimRef(ref.ref, ref.sha256, ref.size_bytes + 1))
+
+
+async def test_big_bodies_round_trip_and_stay_content_addressed(claims: ClaimStore) -> None:
+    """Bodies of megabytes (the Postgres store streams them in): every byte back, one row per
+    digest, and a second put only extends the expiry."""
+    big = bytes(range(256)) * (3 * 4096 + 7)  # ~3 MiB, not a whole number of chunks
+    other = big[:-1] + b"!"
+    first = await claims.put(big, expires_at=NOW)
+    second = await claims.put(other, expires_at=NOW, content_type="application/octet-stream")
+    again = await claims.put(big, expires_at=LATER, content_type="text/plain")
+    assert again == first and first.size_bytes == len(big) and first.sha256 == digest(big)
+    assert second.content_type == "application/octet-stream" and second != first
+    assert await claims.get(first) == big and await claims.get(second) == other
+    assert await claims.expire(NOW + timedelta(seconds=1)) == 1  # `other`; `big` extended
+    assert await claims.get(first) == big

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from scenarist_storage import ConflictError, InvalidPageTokenError, NewRun, StateWrite
+from scenarist_storage.claims import ClaimRef, ref_for
 from storage_contract import Stores
 
 pytestmark = pytest.mark.contract
@@ -234,3 +235,23 @@ async def test_created_runs_keep_their_triggers(stores: Stores) -> None:
     later, created = (await stores.runs.create_runs([again]))[0]
     assert not created and later.trigger == big and later == results[0][0]
     assert await stores.runs.get(ORG, first.run_id) == results[0][0]
+
+
+async def test_a_claimed_trigger_is_stored_by_reference(stores: Stores) -> None:
+    """A trigger kept in the claim store: the run stores its reference, never the body, and
+    every read (new, existing, light, listed) gives the reference back."""
+    claim = ClaimRef(ref_for("ab" * 32), "ab" * 32, 10_485_717)
+    new = NewRun(ORG, SCENARIO, 1, uuid.uuid4(), "claimed", {}, "webhook", claim)
+    (created, is_new), (again, is_again_new) = await stores.runs.create_runs([new, new])
+    assert is_new and not is_again_new
+    assert created.trigger_claim == claim and created.trigger == {} and again == created
+    assert await stores.runs.get(ORG, new.run_id) == created
+    light = await stores.runs.get(ORG, new.run_id, with_state=False)
+    assert light is not None and light.trigger_claim == claim
+    listed = await stores.runs.list(ORG, scenario_id=SCENARIO)
+    assert [r.trigger_claim for r in listed.items if r.id == new.run_id] == [claim]
+    plain, _ = await stores.runs.create_run(
+        ORG, SCENARIO, 1, uuid.uuid4(), idempotency_key=None, trigger={"a": 1}, source="api"
+    )
+    assert plain.trigger_claim is None
+    assert (await stores.runs.get(ORG, plain.id)) == plain

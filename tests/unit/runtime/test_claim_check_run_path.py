@@ -16,7 +16,7 @@ from scenarist_log.claimed import resolve_steps
 from scenarist_orchestrator.loop import OrchestratorLoop
 from scenarist_orchestrator.plans import PlanCache
 from scenarist_orchestrator.processor import RunProcessor
-from scenarist_runtime.claim_check import ClaimChecks
+from scenarist_runtime.claim_check import ClaimChecks, from_message
 from scenarist_storage.memory.claims import MemoryClaimStore
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.memory.scenarios import MemoryScenarioStore
@@ -95,6 +95,8 @@ async def test_a_big_trigger_runs_by_reference_and_its_logs_resolve() -> None:
             break
     assert record is not None and record.status == "success"
     assert record.state.get("response", {}).get("body") in (8, "8")
+    # The run keeps the trigger's reference, not a second copy of the body.
+    assert record.trigger == {} and record.trigger_claim == from_message(check)
 
     tasks = [t for t in await _records(bus, topics.TASKS_MODULE) if isinstance(t, ModuleTask)]
     assert len(tasks) == 8

@@ -41,6 +41,7 @@ from starlette.routing import BaseRoute
 
 from scenarist_runtime.health import HealthChecks
 from scenarist_runtime.http import HttpServer, build_app
+from scenarist_runtime.malloc import pin_mmap_threshold
 from scenarist_runtime.settings import ServiceSettings
 
 __all__ = ["Lifecycle", "Phase", "ShutdownHook", "run_service", "serve"]
@@ -318,6 +319,7 @@ def run_service(
     routes: Sequence[BaseRoute] = (),
 ) -> int:
     """Configure logging/tracing/build info, run `main` on uvloop, return the exit code."""
+    pin_mmap_threshold()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, version=settings.version)
     set_build_info(settings.service_name, settings.version)

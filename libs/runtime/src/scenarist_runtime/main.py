@@ -24,6 +24,7 @@ from scenarist_observability.tracing import configure_tracing, shutdown_tracing
 
 from scenarist_runtime.host import start_host
 from scenarist_runtime.lifecycle import Lifecycle
+from scenarist_runtime.malloc import pin_mmap_threshold
 from scenarist_runtime.settings import ServiceSettings, load_settings
 
 __all__ = ["host_services", "run_services", "settings_for"]
@@ -82,6 +83,7 @@ def run_services(names: list[str], settings: ServiceSettings | None = None) -> i
     except ValueError as exc:  # SettingsError names the offending variables
         print(f"scenarist: {exc}", file=sys.stderr)  # logging is not configured yet
         return 2
+    pin_mmap_threshold()
     configure_logging(resolved.service_name, resolved.log_level)
     configure_tracing(resolved.service_name, version=resolved.version)
     set_build_info(resolved.service_name, resolved.version)

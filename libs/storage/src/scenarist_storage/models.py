@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from scenarist_storage.claims import ClaimRef
+
 T = TypeVar("T")
 JsonObject = dict[str, Any]
 
@@ -73,6 +75,9 @@ class NewRun:
     idempotency_key: str | None  # None: never deduplicated
     trigger: JsonObject
     source: str  # webhook, schedule, manual, api, scenario ...
+    # A trigger kept in the claim store (a big webhook body): the run stores this reference
+    # and `trigger` is {}. See docs/adr/0006-claim-check-store.md.
+    trigger_claim: ClaimRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,7 @@ class RunRecord:
     owner_epoch: int  # highest epoch that wrote this run (fencing token)
     created_at: datetime
     updated_at: datetime
+    trigger_claim: ClaimRef | None = None  # set: the trigger is this claim's body ({} above)
 
 
 RUN_STATUS_QUEUED = "queued"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from scenarist_storage.claims import ClaimRef
 from scenarist_storage.gateway_models import (
     ConnectionRecord,
     DataRecord,
@@ -128,9 +129,11 @@ class RunStore(Protocol):
         idempotency_key: str | None,
         trigger: JsonObject,
         source: str,
+        trigger_claim: ClaimRef | None = None,
     ) -> tuple[RunRecord, bool]:
         """(run, created). The same (scenario, idempotency key) or the same run id returns the
-        existing run with created=False."""
+        existing run with created=False. `trigger_claim`: the trigger is kept in the claim
+        store (`trigger` is then {}); the run stores the reference, never the body."""
         ...
 
     async def create_runs(self, batch: Sequence[NewRun]) -> list[tuple[RunRecord, bool]]:

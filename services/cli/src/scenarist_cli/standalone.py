@@ -26,6 +26,7 @@ from scenarist.trigger.v1 import webhook_pb2, webhook_service_pb2, webhook_servi
 from scenarist_runtime.host import available_services, start_host
 from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_runtime.main import STOP_SIGNALS
+from scenarist_runtime.malloc import pin_mmap_threshold
 from scenarist_runtime.settings import ServiceSettings, load_settings
 
 from scenarist_cli.config import LOCAL_ENV, Api, parse_env_file
@@ -251,6 +252,7 @@ def run_standalone(http_port: int, grpc_port: int) -> int:
     from scenarist_observability.logging import configure_logging  # noqa: PLC0415
 
     configure_logging("scenarist-standalone", os.environ.get("SCENARIST_LOG_LEVEL", "WARNING"))
+    pin_mmap_threshold()
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             return runner.run(serve_standalone(Path.cwd(), http_port, grpc_port))

@@ -17,22 +17,39 @@ import orjson
 from scenarist.common.v1.claim_check_pb2 import ClaimCheck
 from scenarist.run.v1.events_pb2 import RunRequested, TaskResult
 from scenarist_engine.machine import ModuleTask, Operation, RunState
-from scenarist_runtime.claim_check import ClaimChecks
+from scenarist_runtime.claim_check import ClaimChecks, from_message
+from scenarist_storage.claims import ClaimNotFoundError, ClaimRef
 from scenarist_storage.models import OutboxMessage
 
-from scenarist_orchestrator import messages
+from scenarist_orchestrator import big_json, messages
 
 Deferred = Callable[[ClaimChecks], Awaitable[OutboxMessage]]
 Pending = list[tuple[int, Deferred]]  # (position in the run's outbox, how to build it)
 
 
 async def trigger_of(request: RunRequested, claims: ClaimChecks | None) -> Any:
-    """The trigger bundle a RunRequested carries, inline or by claim check."""
+    """The trigger bundle a RunRequested carries, inline or by claim check; ValueError when
+    its claim expired (a request queued or parked longer than SCENARIST_CLAIM_TTL_SECONDS)."""
     if request.HasField("trigger_claim_check"):
         if claims is None:
             raise ValueError("the trigger travels by claim check but no claim store is set")
-        return orjson.loads(await claims.resolve(b"", request.trigger_claim_check))
+        check = request.trigger_claim_check
+        try:
+            # Only the text is kept while it is decoded: the bytes go as soon as it exists.
+            text = (await claims.resolve(b"", check)).decode("utf-8")
+        except ClaimNotFoundError:
+            raise ValueError(
+                f"the trigger's body {check.ref} has expired or is missing from the claim store"
+            ) from None
+        return big_json.loads(text)
     return orjson.loads(request.trigger) if request.trigger else {}
+
+
+def trigger_claim_of(request: RunRequested) -> ClaimRef | None:
+    """The claim a RunRequested's trigger is kept in (the run row stores this reference)."""
+    if not request.HasField("trigger_claim_check"):
+        return None
+    return from_message(request.trigger_claim_check)
 
 
 async def result_body(payload: TaskResult, claims: ClaimChecks | None) -> bytes:
@@ -75,16 +92,28 @@ def add_step(
     if confidential:
         outbox.append(messages.step_message(*step, confidential))
         return
-    bodies = messages.step_bodies(step[0])
-    if claims is None or not any(claims.needed(len(body)) for body in bodies):
+    bodies = _inline_bodies(step[0], claims)
+    if bodies is not None:
         outbox.append(messages.step_message(*step, confidential, bodies=bodies))
         return
-    del bodies  # serialized again when stored, one at a time (see _store_step)
 
     async def build(store: ClaimChecks) -> OutboxMessage:
         return await _store_step(store, step, confidential)
 
     pending.append((len(outbox), build))
+
+
+def _inline_bodies(operation: Operation, claims: ClaimChecks | None) -> tuple[bytes, bytes] | None:
+    """The step's input and output JSON when both go inline; None as soon as one does not
+    (then each is serialized again when stored, see _store_step). One at a time: a big
+    step's two bodies never exist at once (10 MB each for workload 5's module 2)."""
+    inputs = orjson.dumps(operation.inputs)
+    if claims is not None and claims.needed(len(inputs)):
+        return None
+    output = orjson.dumps(operation.output)
+    if claims is not None and claims.needed(len(output)):
+        return None
+    return inputs, output
 
 
 async def _store_step(

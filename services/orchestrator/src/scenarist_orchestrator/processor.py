@@ -274,17 +274,25 @@ class RunProcessor:
             plan, version, active = found
         else:
             plan, version = await self._plans.get(org_id, scenario_id, request.scenario_version)
-        trigger = await claimed.trigger_of(request, self._claims)
+        resume = await parked_execution(self._runs, org_id, request)
+        # A claim-checked trigger stays in the claim store: the run keeps the reference, not
+        # a second copy of a body that may be megabytes (docs/adr/0006-claim-check-store.md).
+        claim = claimed.trigger_claim_of(request)
+        trigger: Any = None
+        if claim is None or resume is None:
+            # A resumed run starts from its parked bundle and never reads its trigger: a claim
+            # that expired since must not stop the retry.
+            trigger = await claimed.trigger_of(request, self._claims)
         new_run = NewRun(
             org_id=org_id,
             scenario_id=scenario_id,
             version=version,
             run_id=uuid.UUID(request.run_id),
             idempotency_key=request.idempotency_key or None,
-            trigger=trigger if isinstance(trigger, dict) else {"value": trigger},
+            trigger={} if claim is not None else _as_object(trigger),
             source=SOURCES.get(request.source, "api"),
+            trigger_claim=claim,
         )
-        resume = await parked_execution(self._runs, org_id, request)
         return Planned(request, new_run, plan, active, resume, trigger)
 
     def _begin(self, item: Planned, now: float) -> tuple[float, RunState, list[ModuleTask]]:
@@ -483,3 +491,7 @@ class RunProcessor:
             if live.cancelled or live.state.status is not RunStatus.RUNNING:
                 self._live.pop(run_id, None)
                 outcome.finished.append(uuid.UUID(run_id))
+
+
+def _as_object(trigger: Any) -> dict[str, Any]:
+    return trigger if isinstance(trigger, dict) else {"value": trigger}

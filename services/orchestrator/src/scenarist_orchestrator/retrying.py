@@ -20,6 +20,7 @@ import orjson
 from scenarist.run.v1.events_pb2 import IncompleteExecutionRef, RunRequested
 from scenarist_bus import envelope, topics
 from scenarist_bus.port import Producer
+from scenarist_runtime.claim_check import to_message
 from scenarist_storage.completion_models import RETRY_RETRYING, IncompleteRetryStore
 from scenarist_storage.incomplete_models import CLOSURE_RETRIED, IncompleteClosure, IncompleteStore
 from scenarist_storage.models import RunRecord
@@ -40,10 +41,13 @@ def run_request(record: RunRecord, resume: IncompleteExecutionRef | None = None)
         organization_id=str(record.org_id),
         scenario_id=str(record.scenario_id),
         scenario_version=record.version,
-        trigger=orjson.dumps(record.trigger).decode(),
         idempotency_key=record.idempotency_key or "",
         source=SOURCES.get(record.source, Source.TRIGGER_SOURCE_API),
     )
+    if record.trigger_claim is not None:  # kept in the claim store: the reference travels
+        request.trigger_claim_check.CopyFrom(to_message(record.trigger_claim))
+    else:
+        request.trigger = orjson.dumps(record.trigger).decode()
     if resume is not None:
         request.resume.CopyFrom(resume)
     request.requested_at.GetCurrentTime()
@@ -112,6 +116,7 @@ class IncompleteRetry:
             idempotency_key=None,
             trigger=record.trigger,
             source=RETRY_SOURCE,
+            trigger_claim=record.trigger_claim,  # the reference only: a resume never reads it
         )
         if run.status == "queued" and not run.state:
             ref = IncompleteExecutionRef(run_id=str(record.id), incomplete_execution_id=item["id"])

@@ -51,6 +51,15 @@ class CaptureGate:
                     self._read_at = self._clock()
         return webhook_id in self._waiting
 
+    async def wants(self, webhook_id: uuid.UUID) -> bool:
+        """Whether the webhook waits for a capture; False when that cannot be read (a capture
+        is a convenience: the request goes through either way)."""
+        try:
+            return await self._is_waiting(webhook_id)
+        except Exception as exc:
+            log.warning("reading the waiting captures failed", exc_info=exc)
+            return False
+
     async def offer(self, webhook_id: uuid.UUID, content_type: str, data: Any) -> None:
         """Record `data` if the webhook waits for a capture. Never fails the request."""
         try:

@@ -55,6 +55,11 @@ def unsupported(kind: str) -> Problem:
     )
 
 
+def is_json(content_type: str) -> bool:
+    kind, _ = media_type(content_type)
+    return kind == "application/json" or kind.endswith("+json")
+
+
 def parse_body(body: bytes, content_type: str, *, json_passthrough: bool, max_depth: int) -> Parsed:
     if not body:
         return Parsed({})

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
+from scenarist_storage.claims import ClaimRef
 from scenarist_storage.errors import ConflictError, IntegrityError
 from scenarist_storage.memory._clock import Clock, clone, utc_now
 from scenarist_storage.models import (
@@ -59,8 +60,11 @@ class MemoryRunStore:
         idempotency_key: str | None,
         trigger: JsonObject,
         source: str,
+        trigger_claim: ClaimRef | None = None,
     ) -> tuple[RunRecord, bool]:
-        new = NewRun(org_id, scenario_id, version, run_id, idempotency_key, trigger, source)
+        new = NewRun(
+            org_id, scenario_id, version, run_id, idempotency_key, trigger, source, trigger_claim
+        )
         return (await self.create_runs([new]))[0]
 
     async def create_runs(self, batch: Sequence[NewRun]) -> list[tuple[RunRecord, bool]]:
@@ -84,6 +88,7 @@ class MemoryRunStore:
                 idempotency_key=new.idempotency_key,
                 trigger=clone(new.trigger),
                 source=new.source,
+                trigger_claim=new.trigger_claim,
                 status=RUN_STATUS_QUEUED,
                 state={},
                 operations=0,

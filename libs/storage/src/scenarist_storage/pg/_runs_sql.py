@@ -4,16 +4,19 @@ from __future__ import annotations
 
 _RUN_COLUMNS = """
 r.org_id, r.id, r.seq, r.scenario_id, r.version, r.idempotency_key, r.trigger, r.source,
-r.status, r.state, r.operations, r.owner_epoch, r.created_at, r.updated_at
+r.status, r.state, r.operations, r.owner_epoch, r.created_at, r.updated_at, r.trigger_claim
 """
 
 _STATEMENTS: dict[str, str] = {
     # No conflict target: both the primary key and the idempotency index dedupe.
     "insert_runs": """
         INSERT INTO {s}.runs
-            (org_id, id, scenario_id, version, idempotency_key, trigger, source, status)
-        SELECT w.*, $8 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::integer[],
-                                   $5::text[], $6::jsonb[], $7::text[]) AS w
+            (org_id, id, scenario_id, version, idempotency_key, trigger, source, status,
+             trigger_claim)
+        SELECT w.org_id, w.id, w.scenario_id, w.version, w.key, w.trigger, w.source, $8, w.claim
+        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::integer[], $5::text[], $6::jsonb[],
+                    $7::text[], $9::jsonb[])
+            AS w(org_id, id, scenario_id, version, key, trigger, source, claim)
         ON CONFLICT DO NOTHING
         RETURNING id
     """,
@@ -25,14 +28,16 @@ _STATEMENTS: dict[str, str] = {
     "create_runs": """
         WITH w AS (
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::integer[], $5::text[],
-                                 $6::jsonb[], $7::text[])
+                                 $6::jsonb[], $7::text[], $9::jsonb[])
                 WITH ORDINALITY AS w(org_id, run_id, scenario_id, version, key, trigger, source,
-                                     ord)
+                                     claim, ord)
         ),
         ins AS (
             INSERT INTO {s}.runs AS r
-                (org_id, id, scenario_id, version, idempotency_key, trigger, source, status)
-            SELECT w.org_id, w.run_id, w.scenario_id, w.version, w.key, w.trigger, w.source, $8
+                (org_id, id, scenario_id, version, idempotency_key, trigger, source, status,
+                 trigger_claim)
+            SELECT w.org_id, w.run_id, w.scenario_id, w.version, w.key, w.trigger, w.source, $8,
+                   w.claim
             FROM w ORDER BY w.ord
             ON CONFLICT DO NOTHING
             RETURNING {cols_without_trigger}, NULL::jsonb AS trigger
@@ -68,7 +73,7 @@ _STATEMENTS: dict[str, str] = {
     "get_run_light": """
         SELECT r.org_id, r.id, r.seq, r.scenario_id, r.version, r.idempotency_key,
                '{}'::jsonb AS trigger, r.source, r.status, '{}'::jsonb AS state,
-               r.operations, r.owner_epoch, r.created_at, r.updated_at
+               r.operations, r.owner_epoch, r.created_at, r.updated_at, r.trigger_claim
         FROM {s}.runs r WHERE r.org_id = $1 AND r.id = $2
     """,
     "next_owner_epoch": "SELECT nextval('{s}.owner_epochs')",

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
+from scenarist_storage.claims import ClaimRef
 from scenarist_storage.errors import ConflictError, IntegrityError
 from scenarist_storage.models import (
     RUN_STATUS_QUEUED,
@@ -51,8 +52,11 @@ class PgRunStore:
         idempotency_key: str | None,
         trigger: JsonObject,
         source: str,
+        trigger_claim: ClaimRef | None = None,
     ) -> tuple[RunRecord, bool]:
-        new = NewRun(org_id, scenario_id, version, run_id, idempotency_key, trigger, source)
+        new = NewRun(
+            org_id, scenario_id, version, run_id, idempotency_key, trigger, source, trigger_claim
+        )
         return (await self.create_runs([new]))[0]
 
     async def create_runs(self, batch: Sequence[NewRun]) -> list[tuple[RunRecord, bool]]:
@@ -67,14 +71,17 @@ class PgRunStore:
             [n.trigger for n in batch],
             [n.source for n in batch],
         )
-        rows = await self._pool.fetch(self._q["create_runs"], *cols, RUN_STATUS_QUEUED)
+        claims = [_claim_json(n.trigger_claim) for n in batch]
+        rows = await self._pool.fetch(self._q["create_runs"], *cols, RUN_STATUS_QUEUED, claims)
         inserted = {r["id"] for r in rows if r["inserted"]}
         results = _resolve(batch, rows, inserted)
         if results is None:  # raced with a concurrent writer: look again in a fresh snapshot
             async with self._pool.acquire() as conn, conn.transaction():
                 inserted = {
                     r["id"]
-                    for r in await conn.fetch(self._q["insert_runs"], *cols, RUN_STATUS_QUEUED)
+                    for r in await conn.fetch(
+                        self._q["insert_runs"], *cols, RUN_STATUS_QUEUED, claims
+                    )
                 }
                 rows = await conn.fetch(
                     self._q["match_runs"], cols[0], cols[1], cols[2], cols[4], list(inserted)
@@ -264,4 +271,24 @@ def _run(row: Record, triggers: dict[uuid.UUID, JsonObject] | None = None) -> Ru
         owner_epoch=row["owner_epoch"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        trigger_claim=_claim_ref(row["trigger_claim"]),
+    )
+
+
+def _claim_json(ref: ClaimRef | None) -> JsonObject | None:
+    if ref is None:
+        return None
+    return {
+        "ref": ref.ref,
+        "sha256": ref.sha256,
+        "size_bytes": ref.size_bytes,
+        "content_type": ref.content_type,
+    }
+
+
+def _claim_ref(stored: JsonObject | None) -> ClaimRef | None:
+    if stored is None:
+        return None
+    return ClaimRef(
+        stored["ref"], stored["sha256"], int(stored["size_bytes"]), stored["content_type"]
     )
