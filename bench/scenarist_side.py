@@ -291,12 +291,13 @@ def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
         lambda: run_checked([str(REPO / "deploy" / "services.sh"), "down"], timeout_s=180.0),
     )
     run_checked(["make", "-C", str(REPO), "up"], env=env, timeout_s=400.0)
-    wait_for(lambda: _http_ok("http://127.0.0.1:8080/readyz"), "trigger readiness", 120.0)
+    public = f"http://127.0.0.1:{os.environ.get('SCENARIST_TRIGGER_HTTP_PORT', '8080')}"
+    wait_for(lambda: _http_ok(f"{public}/readyz"), "trigger readiness", 120.0)
     cli_env = {k: v for k, v in os.environ.items() if not k.startswith("SCENARIST_")}
     return Scenarist(
         "distributed",
         REPO,
-        "http://127.0.0.1:8080",
+        public,
         roots_fn=lambda: service_pids() + infra_pids(),
         env=cli_env,
         database=infra_env()["SCENARIST_POSTGRES_DSN"].rsplit("/", 1)[-1],
