@@ -144,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--url", default="")
     args = parser.parse_args(argv)
+    if args.role == "measure":
+        # Logging as in the services (JSON lines, INFO), written where nobody reads them.
+        from scenarist_observability.logging import configure_logging  # noqa: PLC0415
+
+        configure_logging("connector_gateway", stream=open(os.devnull, "w"))  # noqa: SIM115
     if args.role == "client":
         run_fast(_client(args))
         return 0
