@@ -1,4 +1,4 @@
-"""The guarded transport on its asyncio backend and linear pool, against a real loopback server.
+"""The guarded transport (HTTP/1.1 pool, asyncio backend) against a real loopback server.
 
 Covers what the backend and pool do on their own: the guard on every connect, connection
 reuse under concurrency (no open/close per call), keep-alive and connection limits, a
@@ -25,7 +25,6 @@ from scenarist_connector_sdk import (
 )
 from scenarist_connector_sdk.aio import AsyncioBackend
 from scenarist_connector_sdk.net import AddressGuard
-from scenarist_connector_sdk.pool import LinearConnectionPool
 from scenarist_connector_sdk.testing import static_resolver
 from scenarist_connector_sdk.transport import GuardedNetworkBackend, GuardedTransport
 
@@ -40,6 +39,7 @@ class Server:
     def __init__(self) -> None:
         self.accepted = 0
         self.open = 0
+        self.closed = 0
         self.peak = 0
         self.release = asyncio.Event()
         self.writers: list[asyncio.StreamWriter] = []
@@ -76,6 +76,8 @@ class Server:
         finally:
             self.open -= 1
             writer.close()
+            await writer.wait_closed()  # the FIN is on its way once the socket is closed
+            self.closed += 1
 
     async def _answer(self, path: str, writer: asyncio.StreamWriter) -> bool:
         if path == "/silent":
@@ -107,11 +109,9 @@ def client(*, limits: httpx.Limits | None = None, timeout: float = 5.0) -> SafeH
     return SafeHttpClient(guard, limits=HttpLimits(timeout=timeout), _client=http)
 
 
-async def test_the_pool_connects_through_the_guard_on_the_asyncio_backend() -> None:
+async def test_connections_are_opened_through_the_guard_on_the_asyncio_backend() -> None:
     transport = GuardedTransport(AddressGuard())
-    pool = transport._pool
-    assert isinstance(pool, LinearConnectionPool)
-    backend = pool._network_backend
+    backend = transport._backend
     assert isinstance(backend, GuardedNetworkBackend)
     assert isinstance(backend._delegate, AsyncioBackend)
     await transport.aclose()
@@ -154,8 +154,9 @@ async def test_connections_stay_within_the_limits(server: Server) -> None:
         server.release.set()
         assert {r.content for r in await asyncio.gather(*calls)} == {b"ok"}
         assert server.peak == 4
-        pool = http._client._transport._pool  # type: ignore[attr-defined]
-        assert len(pool.connections) == 2  # the idle ones past the keep-alive limit closed
+        transport = http._client._transport
+        assert isinstance(transport, GuardedTransport)
+        assert transport.open_connections == transport.idle_connections == 2
     finally:
         await http.aclose()
 
@@ -164,8 +165,8 @@ async def test_a_connection_the_server_closed_is_not_reused(server: Server) -> N
     http = client()
     try:
         assert (await http.get(server.url("/close-after"))).content == b"ok"
-        for _ in range(200):  # the close reaches the client's protocol as EOF
-            if server.open == 0:
+        for _ in range(200):
+            if server.closed == 1:
                 break
             await asyncio.sleep(0.01)
         assert (await http.get(server.url("/"))).content == b"ok"
@@ -249,3 +250,33 @@ async def test_https_through_start_tls(certificate: tuple[Path, Path]) -> None:
         await untrusted.aclose()
         tls_server.close()
         await tls_server.wait_closed()
+
+
+async def test_a_call_cut_short_gives_its_connection_slot_back(server: Server) -> None:
+    http = client(limits=httpx.Limits(max_connections=1), timeout=0.3)
+    try:
+        with pytest.raises(errors.TimeoutError):  # holds the only connection, then cancelled
+            await http.get(server.url("/held"))
+        server.release.set()
+        assert (await http.get(server.url("/"))).content == b"ok"
+        transport = http._client._transport
+        assert isinstance(transport, GuardedTransport)
+        assert transport.open_connections == 1
+    finally:
+        await http.aclose()
+
+
+async def test_a_call_waiting_for_a_full_pool_times_out(server: Server) -> None:
+    http = client(limits=httpx.Limits(max_connections=1))
+    try:
+        holder = asyncio.create_task(http.get(server.url("/held")))
+        for _ in range(200):
+            if server.open == 1:
+                break
+            await asyncio.sleep(0.01)
+        with pytest.raises(errors.TimeoutError):
+            await http.get(server.url("/"), timeout=0.3)
+        server.release.set()
+        assert (await holder).content == b"ok"
+    finally:
+        await http.aclose()

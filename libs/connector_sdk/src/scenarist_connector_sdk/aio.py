@@ -13,6 +13,7 @@ address here.
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import ssl
 from collections import deque
@@ -64,9 +65,8 @@ class _StreamProtocol(asyncio.Protocol):
         self.eof = True
         self.error = exc
         self._wake_reader()
-        if self._drain is not None and not self._drain.done():
-            self._drain.set_exception(exc or ConnectionResetError("connection lost"))
-        self._drain = None
+        # A writer waiting to drain is released; its next read reports the lost connection.
+        self.resume_writing()
 
     def pause_writing(self) -> None:
         self._drain = asyncio.get_running_loop().create_future()
@@ -98,9 +98,22 @@ class _StreamProtocol(asyncio.Protocol):
         finally:
             self._reader = None
 
+    @property
+    def paused(self) -> bool:
+        return self._drain is not None
+
     async def drained(self) -> None:
         if self._drain is not None:
             await asyncio.shield(self._drain)
+
+
+def _socket_readable(transport: asyncio.BaseTransport) -> bool:
+    sock = transport.get_extra_info("socket")
+    if sock is None or transport.is_closing():
+        return True
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
@@ -130,6 +143,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if self._transport.is_closing():
             raise httpcore.WriteError("connection closed")
         self._transport.write(buffer)
+        if not self._protocol.paused:
+            return  # the usual case: the kernel took it all, no timer needed
         try:
             async with asyncio.timeout(timeout):
                 await self._protocol.drained()
@@ -166,8 +181,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
             # Idle HTTP/1.1 connection with data or EOF waiting: the server closed it (or sent
-            # garbage); either way it must not be reused. The loop has already read the socket.
-            return bool(self._protocol.chunks) or self._protocol.eof
+            # garbage); either way it must not be reused. What the loop has read is in the
+            # protocol; what it has not read yet (a FIN that just arrived) is in the socket.
+            protocol = self._protocol
+            return bool(protocol.chunks) or protocol.eof or _socket_readable(self._transport)
         if info == "ssl_object":
             return self._transport.get_extra_info("ssl_object")
         if info == "client_addr":
