@@ -40,6 +40,7 @@ class Server:
         self.accepted = 0
         self.open = 0
         self.closed = 0
+        self.heads: list[bytes] = []
         self.peak = 0
         self.release = asyncio.Event()
         self.writers: list[asyncio.StreamWriter] = []
@@ -68,6 +69,7 @@ class Server:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                self.heads.append(head)
                 path = head.split(b" ", 2)[1].decode()
                 if not await self._answer(path, writer):
                     break
@@ -84,7 +86,10 @@ class Server:
             await asyncio.Event().wait()  # never answers; the client's timeout ends it
         if path == "/held":
             await self.release.wait()
-        if path == "/big":
+        if path == "/set-cookie":
+            writer.write(b"HTTP/1.1 200 OK\r\nSet-Cookie: session=org-a; Path=/\r\n")
+            writer.write(b"Content-Length: 2\r\n\r\nok")
+        elif path == "/big":
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BIG) + BIG)
         elif path == "/chunked":
             writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -280,3 +285,14 @@ async def test_a_call_waiting_for_a_full_pool_times_out(server: Server) -> None:
         assert (await holder).content == b"ok"
     finally:
         await http.aclose()
+
+
+async def test_a_cookie_one_call_was_given_is_not_sent_on_the_next(server: Server) -> None:
+    http = SafeHttpClient(AddressGuard(NetPolicy.parse("127.0.0.1/32")))
+    try:
+        await http.get(server.url("/set-cookie"))  # say, organization A's call
+        await http.get(server.url("/"))  # organization B's, on the same shared client
+    finally:
+        await http.aclose()
+    assert b"org-a" not in server.heads[1].lower()
+    assert b"cookie:" not in server.heads[1].lower()
