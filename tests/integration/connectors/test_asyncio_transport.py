@@ -8,6 +8,7 @@ server closing an idle connection, timeouts, back-pressure and chunked bodies.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import shutil
 import ssl
 import subprocess
@@ -20,6 +21,7 @@ from scenarist_connector_sdk import (
     BlockedTargetError,
     HttpLimits,
     NetPolicy,
+    ResponseTooLargeError,
     SafeHttpClient,
     errors,
 )
@@ -31,6 +33,7 @@ from scenarist_connector_sdk.transport import GuardedNetworkBackend, GuardedTran
 pytestmark = pytest.mark.integration
 
 BIG = bytes(range(256)) * 4096  # 1 MiB: more than the backend buffers before pausing reads
+BOMB = gzip.compress(bytes(16 * 1024 * 1024))  # 16 MiB of zeros in about 16 KiB
 
 
 class Server:
@@ -86,7 +89,10 @@ class Server:
             await asyncio.Event().wait()  # never answers; the client's timeout ends it
         if path == "/held":
             await self.release.wait()
-        if path == "/set-cookie":
+        if path == "/bomb":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n")
+            writer.write(b"Content-Length: %d\r\n\r\n" % len(BOMB) + BOMB)
+        elif path == "/set-cookie":
             writer.write(b"HTTP/1.1 200 OK\r\nSet-Cookie: session=org-a; Path=/\r\n")
             writer.write(b"Content-Length: 2\r\n\r\nok")
         elif path == "/big":
@@ -296,3 +302,26 @@ async def test_a_cookie_one_call_was_given_is_not_sent_on_the_next(server: Serve
         await http.aclose()
     assert b"org-a" not in server.heads[1].lower()
     assert b"cookie:" not in server.heads[1].lower()
+
+
+async def test_no_keep_alive_closes_every_connection_after_its_call(server: Server) -> None:
+    http = client(limits=httpx.Limits(max_connections=10, max_keepalive_connections=0))
+    try:
+        for _ in range(3):
+            assert (await http.get(server.url("/"))).content == b"ok"
+        transport = http._client._transport
+        assert isinstance(transport, GuardedTransport)
+        assert transport.open_connections == transport.idle_connections == 0
+    finally:
+        await http.aclose()
+    assert server.accepted == 3
+
+
+async def test_a_decompression_bomb_is_cut_at_the_response_limit(server: Server) -> None:
+    guard = AddressGuard(NetPolicy.parse("127.0.0.1/32"))
+    http = SafeHttpClient(guard, limits=HttpLimits(max_response_bytes=1024 * 1024))
+    try:
+        with pytest.raises(ResponseTooLargeError):
+            await http.get(server.url("/bomb"))
+    finally:
+        await http.aclose()

@@ -148,9 +148,8 @@ class H1Transport(httpx.AsyncBaseTransport):
         ssl_context.set_alpn_protocols(["http/1.1"])
         self._ssl = ssl_context
         self._max = max_connections if max_connections is not None else 1 << 30
-        self._max_idle = min(
-            self._max, max_keepalive_connections if max_keepalive_connections else self._max
-        )
+        keep = max_keepalive_connections
+        self._max_idle = min(self._max, keep) if keep is not None else self._max
         self._expiry = keepalive_expiry if keepalive_expiry is not None else float("inf")
         self._idle: dict[Origin, list[_Connection]] = {}
         self._idle_count = 0
