@@ -163,3 +163,21 @@ def test_configure_logging_replaces_its_own_handler() -> None:
         for handler in [h for h in root.handlers if h not in before]:
             root.removeHandler(handler)
         root.setLevel(level)
+
+
+def test_httpx_request_lines_only_when_debugging() -> None:
+    root, httpx_logger = logging.getLogger(), logging.getLogger("httpx")
+    before, level, httpx_level = list(root.handlers), root.level, httpx_logger.level
+    quiet, chatty = io.StringIO(), io.StringIO()
+    try:
+        configure_logging("connector_gateway", "INFO", stream=quiet)
+        httpx_logger.info("HTTP Request: GET https://example.com/")
+        configure_logging("connector_gateway", "DEBUG", stream=chatty)
+        httpx_logger.info("HTTP Request: GET https://example.com/")
+        assert quiet.getvalue() == ""
+        assert "HTTP Request" in chatty.getvalue()
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+        httpx_logger.setLevel(httpx_level)

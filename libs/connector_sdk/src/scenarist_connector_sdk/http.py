@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import http.cookiejar
 import json as jsonlib
 import logging
 from collections.abc import Mapping
@@ -51,6 +52,19 @@ def _strip(url: httpx.URL) -> httpx.URL:
 
 
 logging.getLogger("httpx").addFilter(_NoSecretsInHttpxLogs())
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """One client serves every organization's calls: a cookie an API set in one call must not
+    ride along on the next (another tenant's, or a redirect hop whose Cookie header was
+    stripped). Connectors that need a cookie send it as a header."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
@@ -149,6 +163,7 @@ class SafeHttpClient:
             trust_env=False,
             follow_redirects=False,
             timeout=httpx.Timeout(self.limits.timeout, connect=self.limits.connect_timeout),
+            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
         )
 
     def with_auth(self, auth: Authenticator | None) -> SafeHttpClient:

@@ -81,6 +81,8 @@ class Registry:
 
     def __init__(self, connectors: list[Connector] | None = None) -> None:
         self._apps: dict[str, dict[str, Connector]] = {}
+        # Every app call resolves its latest version: worked out once per registration.
+        self._latest: dict[str, str] = {}
         self.failures: dict[str, str] = {}
         for connector in connectors or []:
             self.register(connector)
@@ -110,6 +112,7 @@ class Registry:
         if connector.spec.version in versions:
             raise ValueError(f"{connector.spec.name} {connector.spec.version} is registered twice")
         versions[connector.spec.version] = connector
+        self._latest[connector.spec.name] = max(versions, key=_version_key)
 
     def connector(self, app: str, version: str | None = None) -> Connector:
         """The app at ``version``, or its latest version."""
@@ -117,7 +120,7 @@ class Registry:
         if not versions:
             raise NotFoundError(f"unknown app {app!r}")
         if version is None:
-            return versions[max(versions, key=_version_key)]
+            return versions[self._latest[app]]
         if version not in versions:
             raise NotFoundError(f"app {app!r} has no version {version!r}")
         return versions[version]

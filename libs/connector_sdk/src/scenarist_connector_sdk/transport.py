@@ -16,7 +16,9 @@ from collections.abc import Iterable
 import httpcore
 import httpx
 
+from scenarist_connector_sdk.aio import AsyncioBackend
 from scenarist_connector_sdk.errors import BlockedTargetError
+from scenarist_connector_sdk.h1 import H1Transport
 from scenarist_connector_sdk.net import AddressGuard
 
 __all__ = ["GuardedNetworkBackend", "GuardedTransport"]
@@ -33,7 +35,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         self, guard: AddressGuard, delegate: httpcore.AsyncNetworkBackend | None = None
     ) -> None:
         self._guard = guard
-        self._delegate = delegate or httpcore.AnyIOBackend()
+        self._delegate = delegate or AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -70,8 +72,8 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         await self._delegate.sleep(seconds)
 
 
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with the guarded backend; never uses proxies from the environment."""
+class GuardedTransport(H1Transport):
+    """The HTTP/1.1 transport on the guarded backend; never uses proxies from the environment."""
 
     def __init__(
         self,
@@ -81,14 +83,13 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         limits: httpx.Limits | None = None,
     ) -> None:
         context = httpx.create_ssl_context(verify=verify, trust_env=False)
-        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        super().__init__(verify=context, trust_env=False, limits=limits)
-        # httpx 0.28 (pinned) takes no network backend, so we build the pool as it would,
-        # with ours. Covered by the SSRF tests, which fail loudly if this stops being used.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
+        # As many kept alive as may be open: calls in flight at once find their connections
+        # again instead of each opening (connect, resolve, check) a new one.
+        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        super().__init__(
+            GuardedNetworkBackend(guard),
+            context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedNetworkBackend(guard),
         )
