@@ -368,3 +368,58 @@ async def test_create_topics_is_idempotent_and_grows_partitions(
     await m.consumer.start()
     await pump([m], lambda: m.consumer.assignment() == all_tps(topic, 4), "all four partitions")
     await m.consumer.stop()
+
+
+async def _after_now_ms() -> int:
+    """A timestamp no record sent so far can carry (bounded poll past the current ms)."""
+    since = int(time.time() * 1000) + 1
+    async with asyncio.timeout(5.0):
+        while time.time() * 1000 <= since:
+            await asyncio.sleep(0.001)
+    return since
+
+
+async def test_a_new_group_can_start_from_a_time(
+    bus: Bus, new_topic: NewTopic, group_id: str
+) -> None:
+    topic = await new_topic(3)
+    producer = await bus.producer()
+    await producer.send_batch(by_key(9, [b"a", b"b", b"c"], topic))  # before: never read
+    since = await _after_now_ms()
+    keys = [b"a", b"b", b"c"]
+    await producer.send_batch(
+        [OutgoingMessage(topic, f"new-{i}".encode(), key=key) for i, key in enumerate(keys)]
+    )
+    fresh = bus.consumer(group_id, [topic], start_from_ms=since)
+    await fresh.start()
+    got: list[Record] = []
+    deadline = time.monotonic() + DEADLINE_S
+    while len(got) < 3 and time.monotonic() < deadline:
+        got.extend(await fresh.getmany(timeout_ms=100))
+    await producer.send(OutgoingMessage(topic, b"after-start", key=b"a"))
+    while len(got) < 4 and time.monotonic() < deadline:
+        got.extend(await fresh.getmany(timeout_ms=100))
+    await fresh.stop(commit=got)
+    assert sorted(r.value for r in got) == [b"after-start", b"new-0", b"new-1", b"new-2"]
+
+
+async def test_start_from_a_time_does_not_override_committed_offsets(
+    bus: Bus, new_topic: NewTopic, group_id: str
+) -> None:
+    topic = await new_topic(1)
+    producer = await bus.producer()
+    await producer.send_batch([OutgoingMessage(topic, f"{i}".encode()) for i in range(4)])
+    first = member(bus, group_id, [topic])
+    await first.consumer.start()
+    await pump([first], lambda: len(first.records) >= 4, "4 records")
+    await first.consumer.commit(first.records[:2])
+    await first.consumer.stop()
+    # A time after every record: without a commit this group would start at the end.
+    resumed = bus.consumer(group_id, [topic], start_from_ms=await _after_now_ms())
+    await resumed.start()
+    got: list[Record] = []
+    deadline = time.monotonic() + DEADLINE_S
+    while len(got) < 2 and time.monotonic() < deadline:
+        got.extend(await resumed.getmany(timeout_ms=100))
+    await resumed.stop(commit=got)
+    assert [r.value for r in got] == [b"2", b"3"]

@@ -104,6 +104,7 @@ class KafkaBus:
         on_assigned: RebalanceCallback | None = None,
         on_revoked: RebalanceCallback | None = None,
         max_poll_records: int = 500,
+        start_from_ms: int | None = None,
     ) -> KafkaConsumer:
         if self._closed:
             raise BusClosedError("the bus is closed")
@@ -122,6 +123,7 @@ class KafkaBus:
             tuple(topics),
             on_assigned=on_assigned,
             on_revoked=on_revoked,
+            start_from_ms=start_from_ms,
         )
         self._consumers.append(consumer)
         return consumer

@@ -85,8 +85,10 @@ class KafkaConsumer:
         *,
         on_assigned: RebalanceCallback | None,
         on_revoked: RebalanceCallback | None,
+        start_from_ms: int | None = None,
     ) -> None:
         self._raw = raw
+        self._start_from_ms = start_from_ms
         self.group_id = group_id
         self.topics = topics
         self._on_assigned = on_assigned
@@ -215,10 +217,30 @@ class KafkaConsumer:
             return
         self._owned = assigned
         try:
+            if assigned and self._start_from_ms is not None:
+                await self._seek_to_start(assigned, self._start_from_ms)
             if assigned:
                 await _fire(self._on_assigned, assigned, self.group_id)
         finally:
             self._settled.set()
+
+    async def _seek_to_start(self, assigned: frozenset[TopicPartition], since_ms: int) -> None:
+        """Partitions without a committed offset start at the first record at or after
+        `since_ms` (ListOffsets by timestamp), or at their end."""
+        fresh = []
+        for tp in sorted(assigned):
+            raw_tp = KafkaTP(tp.topic, tp.partition)
+            if await self._raw.committed(raw_tp) is None:
+                fresh.append(raw_tp)
+        if not fresh:
+            return
+        found = await self._raw.offsets_for_times(dict.fromkeys(fresh, since_ms))
+        for raw_tp in fresh:
+            hit = found.get(raw_tp)
+            if hit is None:
+                await self._raw.seek_to_end(raw_tp)
+            else:
+                self._raw.seek(raw_tp, hit.offset)
 
 
 async def _fire(

@@ -106,6 +106,7 @@ class LocalBus:
         on_assigned: RebalanceCallback | None = None,
         on_revoked: RebalanceCallback | None = None,
         max_poll_records: int = 500,
+        start_from_ms: int | None = None,
     ) -> LocalConsumer:
         self._check_open()
         group = self._groups.setdefault(group_id, _Group(group_id))
@@ -117,6 +118,7 @@ class LocalBus:
             on_assigned=on_assigned,
             on_revoked=on_revoked,
             max_poll_records=max_poll_records,
+            start_from_ms=start_from_ms,
         )
 
     async def create_topics(self, specs: Iterable[TopicSpec]) -> None:
@@ -144,6 +146,15 @@ class LocalBus:
 
     def end_offset(self, tp: TopicPartition) -> int:
         return self._partitions_of(tp.topic)[tp.partition].end
+
+    def offset_for_time(self, tp: TopicPartition, timestamp_ms: int) -> int:
+        """The offset of the first record at or after `timestamp_ms` (the end if none), like
+        Kafka's ListOffsets by timestamp."""
+        part = self._topics[tp.topic][tp.partition]
+        for index, record in enumerate(part.records):
+            if record.timestamp_ms >= timestamp_ms:
+                return part.log_start + index
+        return part.end
 
     def log_start_offset(self, tp: TopicPartition) -> int:
         return self._partitions_of(tp.topic)[tp.partition].log_start
@@ -263,8 +274,10 @@ class LocalConsumer:
         on_assigned: RebalanceCallback | None,
         on_revoked: RebalanceCallback | None,
         max_poll_records: int,
+        start_from_ms: int | None = None,
     ) -> None:
         self._bus = bus
+        self.start_from_ms = start_from_ms
         self._group = group
         self.topics = topics
         self.member_id = member_id
@@ -402,14 +415,21 @@ async def _rebalance(
         plan = _round_robin_assign(group.members, bus)
         for member in group.members:
             member._assigned = plan[member.member_id]
-            member._positions = {
-                tp: group.committed.get(tp, bus.log_start_offset(tp)) for tp in member._assigned
-            }
+            member._positions = {tp: _start(group, bus, member, tp) for tp in member._assigned}
             member._paused.clear()
         for member in group.members:
             member._fetching = True
             member._wake.set()
             await member._fire(member._on_assigned, member._assigned)
+
+
+def _start(group: _Group, bus: LocalBus, member: LocalConsumer, tp: TopicPartition) -> int:
+    committed = group.committed.get(tp)
+    if committed is not None:
+        return committed
+    if member.start_from_ms is None:
+        return bus.log_start_offset(tp)
+    return bus.offset_for_time(tp, member.start_from_ms)
 
 
 def _round_robin_assign(

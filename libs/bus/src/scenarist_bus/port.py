@@ -202,8 +202,14 @@ class Bus(Protocol):
         on_assigned: RebalanceCallback | None = None,
         on_revoked: RebalanceCallback | None = None,
         max_poll_records: int = 500,
+        start_from_ms: int | None = None,
     ) -> Consumer:
-        """A new, not yet started, member of consumer group `group_id`."""
+        """A new, not yet started, member of consumer group `group_id`.
+
+        `start_from_ms`: where a partition the group has no committed offset for is read from:
+        None, its earliest record; a timestamp (ms), its first record at or after it (its end if
+        there is none). A consumer that only cares about what happens from now on (a fresh group
+        per process) would otherwise read the topic's whole retention every time it starts."""
         ...
 
     async def create_topics(self, specs: Iterable[TopicSpec]) -> None:

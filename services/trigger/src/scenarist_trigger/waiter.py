@@ -1,9 +1,11 @@
 """Callers waiting for their run's answer: one runs.events consumer per process resolves them.
 
 Every trigger replica joins its own, unique consumer group, so each sees every event and picks
-those whose reply_to it registered. A new group starts at the earliest offset (the bus port has
-no "latest"), so events older than the waiter are skipped by timestamp before decoding; none of
-them can match, reply_to values being fresh UUIDs.
+those whose reply_to it registered. The group starts at the events of the last minute (clock
+skew), not at the topic's earliest: none of the older ones can match, reply_to values being
+fresh UUIDs, and a restart read the topic's whole retention (workload 4 restarts the services
+per point: up to a core-second of the trigger's CPU, and in production hours of events).
+Events older than that are still skipped by timestamp before decoding.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ class ResponseWaiter:
         self._since_ms = int(time.time() * 1000) - _SKEW_MS
 
     async def start(self) -> None:
-        self._consumer = self._bus.consumer(self._group, [topics.RUNS_EVENTS])
+        self._consumer = self._bus.consumer(
+            self._group, [topics.RUNS_EVENTS], start_from_ms=self._since_ms
+        )
         await self._consumer.start()
 
     def register(self, reply_to: str) -> asyncio.Future[RunEvent]:
