@@ -277,6 +277,18 @@ def start_standalone(reaper: Reaper) -> Scenarist:
     )
 
 
+# The services' default gRPC ports (50051-50055) lie in Linux's ephemeral range (32768-60999):
+# workload 4 restarts every service per point, and a restart found 50054 held by one of the
+# box's own outgoing connections. Below the range, nothing but a listener takes them.
+BENCH_GRPC_PORTS = {
+    "SCENARIST_ORCHESTRATOR_GRPC_PORT": "28051",
+    "SCENARIST_TRIGGER_GRPC_PORT": "28052",
+    "SCENARIST_LOG_GRPC_PORT": "28053",
+    "SCENARIST_GATEWAY_GRPC_PORT": "28054",
+    "SCENARIST_GATEWAY_INTERNAL_PORT": "28055",
+}
+
+
 def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
     """`make up` (infrastructure plus every service, `executors` executors). Services someone
     else started are refused rather than reused: the benchmark stops the services at the end."""
@@ -284,6 +296,8 @@ def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
         raise RuntimeError("distributed services are already running (make down first)")
     for component in ("postgres", "kafka", "redis"):
         ensure_infra(component, reaper)  # what was up before stays up afterwards
+    for name, port in BENCH_GRPC_PORTS.items():
+        os.environ.setdefault(name, port)  # restart_executors reads them from here too
     env = dict(os.environ, SCENARIST_EXECUTORS=str(executors), **CONNECTOR_ALLOW)
     # Deferred first: a `make up` that fails half-way must not leave services behind.
     reaper.defer(
