@@ -132,6 +132,9 @@ class Planned:
     trigger: Any = None  # the parsed trigger bundle (parsed once: it may be megabytes)
 
 
+Begun = tuple[float, RunState, list[ModuleTask]]  # a run's first steps: (now, state, tasks)
+
+
 class RunProcessor:
     def __init__(
         self,
@@ -295,7 +298,7 @@ class RunProcessor:
         )
         return Planned(request, new_run, plan, active, resume, trigger)
 
-    def _begin(self, item: Planned, now: float) -> tuple[float, RunState, list[ModuleTask]]:
+    def _begin(self, item: Planned, now: float) -> Begun:
         """The run's first steps (pure: nothing is kept until `_start`)."""
         state, tasks = start_run(
             item.plan,
@@ -308,9 +311,7 @@ class RunProcessor:
         )
         return now, state, tasks
 
-    def _start(
-        self, item: Planned, begun: tuple[float, RunState, list[ModuleTask]] | None
-    ) -> LiveRun:
+    def _start(self, item: Planned, begun: Begun | None) -> LiveRun:
         request, new_run, plan = item.request, item.new_run, item.plan
         now, state, tasks = begun or self._begin(item, self._clock())
         live = LiveRun(
