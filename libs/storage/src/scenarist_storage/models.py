@@ -103,7 +103,11 @@ RUN_STATUS_QUEUED = "queued"
 
 @dataclass(frozen=True, slots=True)
 class StateWrite:
-    """One run's new state, written by the owner of the run's partition at `owner_epoch`."""
+    """One run's new state, written by the owner of the run's partition at `owner_epoch`.
+
+    A big state (a fan-out's thousand tokens) is kept as a small `state` plus keyed entries that
+    change a few at a time: `entries` are inserted or replaced and `dropped` deleted with the
+    write, and only if it is accepted, so a save writes what changed instead of everything."""
 
     org_id: uuid.UUID
     run_id: uuid.UUID
@@ -111,6 +115,8 @@ class StateWrite:
     state: JsonObject
     status: str
     operations: int
+    entries: Mapping[str, Any] = field(default_factory=dict)
+    dropped: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)

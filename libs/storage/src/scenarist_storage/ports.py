@@ -8,7 +8,7 @@ import builtins
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from scenarist_storage.claims import ClaimRef
 from scenarist_storage.gateway_models import (
@@ -170,12 +170,18 @@ class RunStore(Protocol):
         """One transaction: each write applies only if the run exists in its org and the stored
         owner_epoch <= the write's (then the stored epoch becomes the write's); messages are
         written unless they name a run whose write was rejected. Any error: nothing changes.
-        A run may appear at most once per batch (ValueError).
+        A run may appear at most once per batch (ValueError). An accepted write also applies its
+        state entries (`StateWrite.entries` replaced, `dropped` deleted); a rejected one none.
 
         `lease_seconds`: the written messages start leased to the caller (as claim_outbox would
         lease them) and come back in `SaveResult.leased`, so the writer publishes its own
         messages without claiming them again. `published`: outbox ids the caller has published
         since, deleted in the same transaction (delete_outbox without a round trip of its own)."""
+        ...
+
+    async def state_entries(self, org_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any]:
+        """The run's state entries as its accepted writes left them ({} for an unknown run or
+        one of another organization)."""
         ...
 
     async def claim_outbox(

@@ -17,6 +17,10 @@ def check_batch(batch: Sequence[StateWrite]) -> None:
     for write in batch:
         if write.operations < 0:
             raise ValueError(f"run {write.run_id}: operations must be >= 0")
+        # Both in one write would leave the entry to the order of two statements.
+        both = set(write.dropped).intersection(write.entries)
+        if both:
+            raise ValueError(f"run {write.run_id}: entries both written and dropped: {both}")
 
 
 def check_message(message: OutboxMessage) -> None:

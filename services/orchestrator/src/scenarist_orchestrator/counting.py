@@ -11,7 +11,7 @@ from scenarist_engine.machine import RunStatus
 from scenarist_observability.metrics import METRICS
 
 if TYPE_CHECKING:
-    from scenarist_orchestrator.processor import LiveRun
+    from scenarist_orchestrator.live_run import LiveRun
 
 
 def count_saved(live: LiveRun) -> None:

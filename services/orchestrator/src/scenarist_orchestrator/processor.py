@@ -37,12 +37,11 @@ from scenarist_engine.machine import (
     RunState,
     RunStatus,
     apply_result,
-    dump_state,
     load_result,
-    load_state,
     start_run,
     trigger_batches,
 )
+from scenarist_engine.machine.state_entries import StateSaver, load_split_state, split_core
 from scenarist_observability.metrics import METRICS
 from scenarist_runtime.claim_check import ClaimChecks
 from scenarist_storage.errors import StorageError
@@ -59,6 +58,7 @@ from scenarist_storage.ports import RunStore
 from scenarist_orchestrator import claimed, messages, run_trace
 from scenarist_orchestrator.app_modules import mask_secret_inputs
 from scenarist_orchestrator.counting import count_saved
+from scenarist_orchestrator.live_run import CANCELLED, LiveRun
 from scenarist_orchestrator.parking import DROPPED_SOURCES, PARKED_SOURCES, Parking
 from scenarist_orchestrator.plans import PlanCache, ScenarioNotFoundError
 from scenarist_orchestrator.resume import parked_execution
@@ -68,41 +68,10 @@ log = logging.getLogger(__name__)
 SERVICE = "orchestrator"
 
 ACCEPTED = frozenset({envelope.RUN_REQUESTED, envelope.RUN_CANCEL, envelope.TASK_RESULT})
-CANCELLED = "cancelled"
 LIVE_STATUSES = ("running", "queued")
 # (org, scenario) -> the latest version's plan, its version and whether it is active.
 LatestPlans = dict[tuple[uuid.UUID, uuid.UUID], tuple[Plan, int, bool]]
 SOURCES = {1: "webhook", 2: "manual", 3: "api", 4: "schedule", 5: "poll", 6: "scenario"}
-
-
-@dataclass
-class LiveRun:
-    """A run this orchestrator is driving."""
-
-    org_id: uuid.UUID
-    scenario_id: uuid.UUID
-    version: int
-    plan: Plan
-    state: RunState
-    reply_to: str = ""
-    responded: bool = False
-    outbox: list[OutboxMessage] = field(default_factory=list)
-    # Messages whose bodies go by claim check, stored just before the batch is saved.
-    pending: claimed.Pending = field(default_factory=list)
-    started: bool = False
-    cancelled: bool = False
-    source: str = "api"
-    # Metrics are counted once the batch's state write is accepted, so a fenced-off writer
-    # counts nothing: what happened since the last accepted write of this run.
-    unsaved_start: bool = False
-    unsaved_tasks: int = 0
-    unsaved_retries: int = 0
-    saved_operations: int = 0
-    trace: dict[str, str] = field(default_factory=dict)  # W3C context of the run (run_trace.py)
-
-    @property
-    def status(self) -> str:
-        return CANCELLED if self.cancelled else self.state.status.value
 
 
 @dataclass
@@ -358,7 +327,10 @@ class RunProcessor:
             return None
         plan, _ = await self._plans.get(org_id, record.scenario_id, record.version)
         stored, trace = run_trace.split_trace(record.state)
-        live = LiveRun(org_id, record.scenario_id, record.version, plan, load_state(stored))
+        entries = await self._runs.state_entries(org_id, record.id) if split_core(stored) else {}
+        state = load_split_state(stored, entries)
+        live = LiveRun(org_id, record.scenario_id, record.version, plan, state)
+        live.saver = StateSaver(stored=entries)
         live.trace = trace
         live.saved_operations = live.state.operations
         self._live[run_id] = live
@@ -467,22 +439,32 @@ class RunProcessor:
         for run_id, live in touched.items():
             state = live.state
             live.outbox = await claimed.materialize(live.outbox, live.pending, self._claims)
+            delta = live.saver.delta(state)
             writes.append(
                 StateWrite(
                     org_id=live.org_id,
                     run_id=uuid.UUID(run_id),
                     owner_epoch=epoch,
-                    state=run_trace.with_trace(dump_state(state), self._trace(run_id, live)),
+                    state=run_trace.with_trace(delta.core, self._trace(run_id, live)),
                     status=live.status,
                     operations=state.operations,
+                    entries=delta.entries,
+                    dropped=delta.dropped,
                 )
             )
             outbox.extend(run_trace.traced(live.outbox, live.trace))
             live.outbox = []
-        with METRICS.db_transaction_duration.labels(SERVICE).time():
-            outcome.saved = await self._runs.save_states(
-                writes, outbox, lease_seconds=handoff.lease_seconds, published=handoff.published
-            )
+        try:
+            with METRICS.db_transaction_duration.labels(SERVICE).time():
+                outcome.saved = await self._runs.save_states(
+                    writes, outbox, lease_seconds=handoff.lease_seconds, published=handoff.published
+                )
+        except BaseException:
+            # The batch's runs moved on in memory (and their savers with them) but Postgres
+            # did not: whoever drives them next loads them again.
+            for run_id in touched:
+                self._live.pop(run_id, None)
+            raise
         for rejected in outcome.saved.rejected:
             self._live.pop(str(rejected), None)  # another orchestrator owns it now
         accepted = {str(run_id) for run_id in outcome.saved.accepted}

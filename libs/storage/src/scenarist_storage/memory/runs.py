@@ -6,6 +6,7 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from scenarist_storage.claims import ClaimRef
 from scenarist_storage.errors import ConflictError, IntegrityError
@@ -46,6 +47,7 @@ class MemoryRunStore:
         self._outbox: dict[int, _Outbox] = {}
         self._outbox_ids = itertools.count(1)
         self._epochs = itertools.count(1)
+        self._entries: dict[uuid.UUID, dict[str, Any]] = {}
 
     async def next_owner_epoch(self) -> int:
         return next(self._epochs)
@@ -177,11 +179,21 @@ class MemoryRunStore:
                 owner_epoch=write.owner_epoch,
                 updated_at=now,
             )
+            entries = self._entries.setdefault(run.id, {})
+            for key in write.dropped:
+                entries.pop(key, None)
+            entries.update(clone(dict(write.entries)))
             accepted.append(run.id)
         await self.delete_outbox(published)
         written = self._write_outbox(outbox_messages, set(rejected), lease_seconds)
         leased = tuple(written) if lease_seconds is not None else ()
         return SaveResult(tuple(accepted), tuple(rejected), len(written), leased)
+
+    async def state_entries(self, org_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any]:
+        run = self._runs.get(run_id)
+        if run is None or run.org_id != org_id:
+            return {}
+        return clone(self._entries.get(run_id, {}))
 
     def _write_outbox(
         self,

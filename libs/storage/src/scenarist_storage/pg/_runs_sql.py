@@ -90,7 +90,10 @@ _STATEMENTS: dict[str, str] = {
     # batch's rows in id order (two owners racing over a rebalance queue instead of
     # deadlocking), update those whose stored epoch is <= the writer's, delete what the writer
     # has published, and write its messages unless they name a run whose write was rejected.
-    # Headers travel flattened: message i owns entries h_from+1 .. h_from+h_count.
+    # Headers travel flattened: message i owns entries h_from+1 .. h_from+h_count. State entries
+    # are written and dropped only for accepted writes; a write never names one key in both.
+    # A write's entries travel as one object (an entry that is a JSON array would otherwise
+    # read as a dimension of the array parameter).
     "save_batch": """
         WITH w AS (
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::jsonb[],
@@ -110,6 +113,19 @@ _STATEMENTS: dict[str, str] = {
             RETURNING r.id
         ),
         gone AS (DELETE FROM {s}.outbox WHERE id = ANY($16::bigint[])),
+        put AS (
+            INSERT INTO {s}.run_state_entries AS e (run_id, key, value)
+            SELECT x.run_id, p.key, p.value
+            FROM unnest($17::uuid[], $18::jsonb[]) AS x(run_id, entries),
+                 jsonb_each(x.entries) AS p(key, value)
+            WHERE x.run_id IN (SELECT id FROM saved)
+            ON CONFLICT (run_id, key) DO UPDATE SET value = EXCLUDED.value
+        ),
+        dropped AS (
+            DELETE FROM {s}.run_state_entries e
+            USING unnest($19::uuid[], $20::text[]) AS x(run_id, key)
+            WHERE e.run_id = x.run_id AND e.key = x.key AND x.run_id IN (SELECT id FROM saved)
+        ),
         written AS (
             INSERT INTO {s}.outbox
                 (topic, key, value, header_keys, header_values, run_id, claimed_until)
@@ -129,6 +145,11 @@ _STATEMENTS: dict[str, str] = {
         )
         SELECT ARRAY(SELECT id FROM saved) AS saved,
                ARRAY(SELECT id FROM written ORDER BY id) AS written
+    """,
+    "state_entries": """
+        SELECT e.key, e.value FROM {s}.run_state_entries e
+        JOIN {s}.runs r ON r.id = e.run_id AND r.org_id = $1
+        WHERE e.run_id = $2
     """,
     # SKIP LOCKED: concurrent relays take disjoint messages instead of waiting on each other.
     "claim_outbox": """

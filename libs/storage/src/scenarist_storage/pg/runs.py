@@ -140,6 +140,7 @@ class PgRunStore:
                 *_message_columns(outbox_messages),
                 None if lease_seconds is None else float(lease_seconds),
                 list(published),
+                *_entry_columns(batch),
             )
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(str(exc)) from exc
@@ -157,6 +158,10 @@ class PgRunStore:
             outbox_written=len(ids),
             leased=leased,
         )
+
+    async def state_entries(self, org_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any]:
+        rows = await self._pool.fetch(self._q["state_entries"], org_id, run_id)
+        return {r["key"]: r["value"] for r in rows}
 
     async def claim_outbox(
         self, limit: int, *, lease_seconds: float = 30.0
@@ -291,4 +296,15 @@ def _claim_ref(stored: JsonObject | None) -> ClaimRef | None:
         return None
     return ClaimRef(
         stored["ref"], stored["sha256"], int(stored["size_bytes"]), stored["content_type"]
+    )
+
+
+def _entry_columns(batch: Sequence[StateWrite]) -> tuple[list[Any], ...]:
+    put = [w for w in batch if w.entries]
+    dropped = [(w.run_id, key) for w in batch for key in w.dropped]
+    return (
+        [w.run_id for w in put],
+        [dict(w.entries) for w in put],
+        [run_id for run_id, _ in dropped],
+        [key for _, key in dropped],
     )
