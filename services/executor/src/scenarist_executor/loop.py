@@ -1,19 +1,31 @@
-"""The executor's consumer loop: fetch tasks, run them, produce results, then commit."""
+"""The executor's consumer loop: fetch tasks, run them, produce results, then commit.
+
+`run` keeps up to `batch_size` tasks in flight and starts the next one as soon as one ends (a
+window, not batches: a batch waited for its slowest call before fetching more, so an executor
+waiting on 50 ms calls did one call per ~70 ms per slot). Offsets are committed per partition up
+to the first task still running, so a crash re-delivers only what was not finished.
+`run_once` runs one batch to its end (tests and tools step the loop with it).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 
 from scenarist_bus import topics
 from scenarist_bus.consuming import commit_or_hand_back
 from scenarist_bus.dlq import dead_letter
 from scenarist_bus.lag import LagReporter
-from scenarist_bus.port import Bus, Consumer, Producer
+from scenarist_bus.port import Bus, Consumer, Producer, Record, TopicPartition
 from scenarist_observability.metrics import METRICS
 
-from scenarist_executor.worker import TaskWorker
+from scenarist_executor.worker import BatchOutput, TaskWorker
 
 GROUP = "scenarist-executor"
+DRAIN_SECONDS = 10.0  # on stop, how long running tasks may take to finish (then cancelled)
+
+log = logging.getLogger(__name__)
 
 
 class ExecutorLoop:
@@ -27,11 +39,19 @@ class ExecutorLoop:
         self._producer: Producer | None = None
         self._consumer: Consumer | None = None
         self._lag: LagReporter | None = None
+        # Per partition, the offsets fetched and not yet committed, in order, and whether each
+        # task has ended; the records of ended tasks whose offsets may be committed next.
+        self._inflight: dict[TopicPartition, dict[int, Record | None]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self._failure: BaseException | None = None
 
     async def start(self) -> None:
         self._producer = await self._bus.producer()
         self._consumer = self._bus.consumer(
-            GROUP, (topics.TASKS_MODULE,), max_poll_records=self._batch_size
+            GROUP,
+            (topics.TASKS_MODULE,),
+            max_poll_records=self._batch_size,
+            on_revoked=self._revoked,
         )
         await self._consumer.start()
         self._lag = LagReporter(self._consumer)
@@ -45,22 +65,102 @@ class ExecutorLoop:
             return 0
         METRICS.bus_messages_consumed.labels(topics.TASKS_MODULE).inc(len(records))
         METRICS.bus_batch_size.labels(topics.TASKS_MODULE).observe(len(records))
-        output = await self._worker.handle(records, consumer_group=GROUP)
+        await self._publish(await self._worker.handle(records, consumer_group=GROUP))
+        await commit_or_hand_back(self._consumer, records)
+        return len(records)
+
+    async def _publish(self, output: BatchOutput) -> None:
+        assert self._producer is not None
         for record, reason in output.dead_letters:
             await dead_letter(self._producer, record, reason, error_type="invalid_message")
             METRICS.dlq_messages.labels(record.topic, "invalid_message").inc()
         if output.results:
             await self._producer.send_batch(output.results)  # counted by the producer
-        await commit_or_hand_back(self._consumer, records)
-        return len(records)
 
     async def run(self, stopping: asyncio.Event) -> None:
         await self.start()
         try:
             while not stopping.is_set():
-                await self.run_once()
+                await self.fill_window()
         finally:
+            await self._drain()
             await self.stop()
+
+    async def fill_window(self) -> int:
+        """Start tasks for the free slots (waiting up to the poll interval for tasks or for a
+        slot), then commit what has ended; returns how many tasks it started."""
+        assert self._consumer is not None
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure  # producing a result failed: the loop fails as a batch would
+        free = self._batch_size - len(self._running)
+        records: list[Record] = []
+        if free > 0:
+            records = await self._consumer.getmany(self._poll_ms, free)
+        else:
+            await asyncio.wait(
+                self._running, timeout=self._poll_ms / 1000, return_when=asyncio.FIRST_COMPLETED
+            )
+        if self._lag is not None:
+            await self._lag.maybe_report()
+        if records:
+            METRICS.bus_messages_consumed.labels(topics.TASKS_MODULE).inc(len(records))
+            METRICS.bus_batch_size.labels(topics.TASKS_MODULE).observe(len(records))
+        for record in records:
+            self._inflight.setdefault(record.tp, {})[record.offset] = None
+            task = asyncio.create_task(self._run_one(record))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        await self._commit_ended()
+        return len(records)
+
+    async def _run_one(self, record: Record) -> None:
+        try:
+            await self._publish(await self._worker.handle([record], consumer_group=GROUP))
+        except Exception as exc:  # uncommitted: re-delivered after the loop restarts
+            log.exception("publishing a task's result failed")
+            self._failure = self._failure or exc
+            return
+        pending = self._inflight.get(record.tp)
+        if pending is not None and record.offset in pending:
+            pending[record.offset] = record
+
+    async def _commit_ended(self, only: frozenset[TopicPartition] | None = None) -> None:
+        """Commit each partition up to its first task still running."""
+        assert self._consumer is not None
+        ended: list[Record] = []
+        for tp, pending in self._inflight.items():
+            if only is not None and tp not in only:
+                continue
+            last: Record | None = None
+            for offset in list(pending):  # fetched in order: ascending
+                done = pending[offset]
+                if done is None:
+                    break
+                last = done
+                del pending[offset]
+            if last is not None:
+                ended.append(last)
+        if ended:
+            await commit_or_hand_back(self._consumer, ended)
+
+    async def _revoked(self, partitions: frozenset[TopicPartition]) -> None:
+        """Commit what ended on the partitions leaving us; their running tasks finish, and the
+        new owner re-runs them (at least once, as for any uncommitted record)."""
+        with contextlib.suppress(Exception):
+            await self._commit_ended(partitions)
+        for tp in partitions:
+            self._inflight.pop(tp, None)
+
+    async def _drain(self) -> None:
+        if self._running:
+            _, late = await asyncio.wait(set(self._running), timeout=DRAIN_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await self._commit_ended()
 
     async def stop(self) -> None:
         if self._lag is not None:

@@ -1,0 +1,110 @@
+"""The executor keeps a window of tasks in flight: a slot freed by a finished task takes the next
+task at once (a slow task does not hold back the others, as a batch did), and each partition is
+committed up to its first task still running."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+from scenarist_bus import topics
+from scenarist_bus.local import LocalBus
+from scenarist_bus.port import OutgoingMessage, Record, TopicPartition, TopicSpec
+from scenarist_executor.loop import GROUP, ExecutorLoop
+from scenarist_executor.worker import BatchOutput, TaskWorker
+
+TP = TopicPartition(topics.TASKS_MODULE, 0)
+
+
+class GatedWorker(TaskWorker):
+    """Each task runs until the test opens its gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gates: dict[bytes, asyncio.Event] = {}
+        self.started: list[bytes] = []
+        self.fail: set[bytes] = set()
+
+    def gate(self, value: bytes) -> asyncio.Event:
+        return self.gates.setdefault(value, asyncio.Event())
+
+    async def handle(
+        self, records: Sequence[Record], *, consumer_group: str | None = None
+    ) -> BatchOutput:
+        for record in records:
+            self.started.append(record.value)
+            await self.gate(record.value).wait()
+            if record.value in self.fail:
+                raise RuntimeError("the broker is away")
+        return BatchOutput()
+
+
+async def _loop(values: list[bytes], window: int) -> tuple[LocalBus, GatedWorker, ExecutorLoop]:
+    bus = LocalBus()
+    await bus.create_topics([TopicSpec(topics.TASKS_MODULE, 1)])
+    producer = await bus.producer()
+    await producer.send_batch([OutgoingMessage(topics.TASKS_MODULE, v) for v in values])
+    worker = GatedWorker()
+    loop = ExecutorLoop(bus, worker, batch_size=window, poll_ms=1)
+    await loop.start()
+    return bus, worker, loop
+
+
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_a_freed_slot_takes_the_next_task_while_a_slow_one_runs() -> None:
+    bus, worker, loop = await _loop([b"slow", b"fast", b"next"], window=2)
+    await loop.fill_window()
+    await _settle()
+    assert worker.started == [b"slow", b"fast"]
+    worker.gate(b"fast").set()
+    await _settle()
+    await loop.fill_window()  # "fast" ended: its slot takes "next"; "slow" still runs
+    await _settle()
+    assert worker.started == [b"slow", b"fast", b"next"]
+    assert bus.committed(GROUP, TP) is None  # "slow" (offset 0) holds the partition's commit
+    worker.gate(b"slow").set()
+    await _settle()
+    await loop.fill_window()
+    assert bus.committed(GROUP, TP) == 2  # up to "next", still running
+    worker.gate(b"next").set()
+    await _settle()
+    await loop.fill_window()
+    assert bus.committed(GROUP, TP) == 3
+    await loop.stop()
+    await bus.close()
+
+
+async def test_a_failed_publish_fails_the_loop_and_is_not_committed() -> None:
+    bus, worker, loop = await _loop([b"a", b"b"], window=2)
+    worker.fail.add(b"a")
+    await loop.fill_window()
+    await _settle()
+    worker.gate(b"a").set()
+    worker.gate(b"b").set()
+    await _settle()
+    with pytest.raises(RuntimeError, match="broker is away"):
+        await loop.fill_window()
+    assert bus.committed(GROUP, TP) is None  # "b" ended, but "a" before it did not
+    await loop.stop()
+    await bus.close()
+
+
+async def test_stop_drains_running_tasks_and_commits_them() -> None:
+    bus, worker, loop = await _loop([b"a"], window=4)
+    stopping = asyncio.Event()
+    await loop.stop()  # run() starts it again
+    running = asyncio.create_task(loop.run(stopping))
+    async with asyncio.timeout(5.0):
+        while worker.started != [b"a"]:
+            await asyncio.sleep(0.001)
+    stopping.set()
+    await _settle()
+    worker.gate(b"a").set()
+    await asyncio.wait_for(running, 5.0)
+    assert bus.committed(GROUP, TP) == 1
+    await bus.close()
