@@ -10,8 +10,15 @@ from collections.abc import Sequence
 import pytest
 from scenarist_bus import topics
 from scenarist_bus.local import LocalBus
-from scenarist_bus.port import OutgoingMessage, Record, TopicPartition, TopicSpec
-from scenarist_executor.loop import GROUP, ExecutorLoop
+from scenarist_bus.port import (
+    OutgoingMessage,
+    Producer,
+    Record,
+    RecordMetadata,
+    TopicPartition,
+    TopicSpec,
+)
+from scenarist_executor.loop import COMMIT_SECONDS, GROUP, ExecutorLoop
 from scenarist_executor.worker import BatchOutput, TaskWorker
 
 TP = TopicPartition(topics.TASKS_MODULE, 0)
@@ -37,16 +44,43 @@ class GatedWorker(TaskWorker):
             await self.gate(record.value).wait()
             if record.value in self.fail:
                 raise RuntimeError("the broker is away")
-        return BatchOutput()
+        return BatchOutput(
+            results=[OutgoingMessage(topics.TASKS_RESULTS, r.value) for r in records]
+        )
 
 
-async def _loop(values: list[bytes], window: int) -> tuple[LocalBus, GatedWorker, ExecutorLoop]:
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class GatedProducer:
+    """Records what each send carried; a send waits while the gate is closed."""
+
+    def __init__(self, real: Producer) -> None:
+        self.real = real
+        self.sent: list[list[bytes]] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def send_batch(self, msgs: Sequence[OutgoingMessage]) -> list[RecordMetadata]:
+        self.sent.append([m.value for m in msgs])
+        await self.gate.wait()
+        return await self.real.send_batch(msgs)
+
+
+async def _loop(
+    values: list[bytes], window: int, clock: Clock | None = None
+) -> tuple[LocalBus, GatedWorker, ExecutorLoop]:
     bus = LocalBus()
-    await bus.create_topics([TopicSpec(topics.TASKS_MODULE, 1)])
+    await bus.create_topics([TopicSpec(topics.TASKS_MODULE, 1), TopicSpec(topics.TASKS_RESULTS, 1)])
     producer = await bus.producer()
     await producer.send_batch([OutgoingMessage(topics.TASKS_MODULE, v) for v in values])
     worker = GatedWorker()
-    loop = ExecutorLoop(bus, worker, batch_size=window, poll_ms=1)
+    loop = ExecutorLoop(bus, worker, batch_size=window, poll_ms=1, clock=clock or Clock())
     await loop.start()
     return bus, worker, loop
 
@@ -66,14 +100,17 @@ async def test_a_freed_slot_takes_the_next_task_while_a_slow_one_runs() -> None:
     await loop.fill_window()  # "fast" ended: its slot takes "next"; "slow" still runs
     await _settle()
     assert worker.started == [b"slow", b"fast", b"next"]
+    await loop.flush()
     assert bus.committed(GROUP, TP) is None  # "slow" (offset 0) holds the partition's commit
     worker.gate(b"slow").set()
     await _settle()
     await loop.fill_window()
+    await loop.flush()
     assert bus.committed(GROUP, TP) == 2  # up to "next", still running
     worker.gate(b"next").set()
     await _settle()
     await loop.fill_window()
+    await loop.flush()
     assert bus.committed(GROUP, TP) == 3
     await loop.stop()
     await bus.close()
@@ -107,4 +144,49 @@ async def test_stop_drains_running_tasks_and_commits_them() -> None:
     worker.gate(b"a").set()
     await asyncio.wait_for(running, 5.0)
     assert bus.committed(GROUP, TP) == 1
+    await bus.close()
+
+
+async def test_results_that_end_during_a_send_leave_together_in_the_next() -> None:
+    bus, worker, loop = await _loop([b"a", b"b", b"c", b"d"], window=4)
+    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
+    loop._producer = producer  # type: ignore[assignment]
+    await loop.fill_window()
+    producer.gate.clear()
+    worker.gate(b"a").set()
+    await _settle()
+    assert producer.sent == [[b"a"]]  # in flight, held by the broker
+    for value in (b"b", b"c", b"d"):
+        worker.gate(value).set()
+    await _settle()
+    producer.gate.set()
+    await _settle()
+    assert producer.sent == [[b"a"], [b"b", b"c", b"d"]]
+    await loop.stop()
+    await bus.close()
+
+
+async def test_done_tasks_are_committed_once_per_interval() -> None:
+    clock = Clock()
+    bus, worker, loop = await _loop([b"a", b"b"], window=2, clock=clock)
+    await loop.fill_window()
+    worker.gate(b"a").set()
+    await _settle()
+    await loop.fill_window()
+    await _settle()
+    assert bus.committed(GROUP, TP) is None  # published, not yet committed: not due
+    clock.now += COMMIT_SECONDS
+    await loop.fill_window()
+    await _settle()
+    assert bus.committed(GROUP, TP) == 1
+    worker.gate(b"b").set()
+    await _settle()
+    await loop.fill_window()
+    await _settle()
+    assert bus.committed(GROUP, TP) == 1  # the next commit waits for the next interval
+    clock.now += COMMIT_SECONDS
+    await loop.fill_window()
+    await _settle()
+    assert bus.committed(GROUP, TP) == 2
+    await loop.stop()
     await bus.close()

@@ -3,7 +3,8 @@
 `run` keeps up to `batch_size` tasks in flight and starts the next one as soon as one ends (a
 window, not batches: a batch waited for its slowest call before fetching more, so an executor
 waiting on 50 ms calls did one call per ~70 ms per slot). Offsets are committed per partition up
-to the first task still running, so a crash re-delivers only what was not finished.
+to the first task not done, so a crash re-delivers only what was not finished. Results and
+commits leave from one background task (see `_flush_soon`).
 `run_once` runs one batch to its end (tests and tools step the loop with it).
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable, Iterable
 
 from scenarist_bus import topics
 from scenarist_bus.consuming import commit_or_hand_back
@@ -24,13 +27,22 @@ from scenarist_executor.worker import BatchOutput, TaskWorker
 
 GROUP = "scenarist-executor"
 DRAIN_SECONDS = 10.0  # on stop, how long running tasks may take to finish (then cancelled)
+# How often done tasks are committed while the window runs: a crash re-delivers at most this
+# much more (tasks are idempotent by key), and the broker gets a commit per interval, not per task.
+COMMIT_SECONDS = 0.1
 
 log = logging.getLogger(__name__)
 
 
 class ExecutorLoop:
     def __init__(
-        self, bus: Bus, worker: TaskWorker, *, batch_size: int = 64, poll_ms: int = 50
+        self,
+        bus: Bus,
+        worker: TaskWorker,
+        *,
+        batch_size: int = 64,
+        poll_ms: int = 50,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bus = bus
         self._worker = worker
@@ -44,6 +56,11 @@ class ExecutorLoop:
         self._inflight: dict[TopicPartition, dict[int, Record | None]] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._failure: BaseException | None = None
+        self._ended: list[tuple[Record, BatchOutput]] = []  # run, result not yet published
+        self._flushing: asyncio.Task[None] | None = None
+        self._clock = clock
+        self._committed_at = clock()
+        self._done_uncommitted = False
 
     async def start(self) -> None:
         self._producer = await self._bus.producer()
@@ -88,7 +105,7 @@ class ExecutorLoop:
 
     async def fill_window(self) -> int:
         """Start tasks for the free slots (waiting up to the poll interval for tasks or for a
-        slot), then commit what has ended; returns how many tasks it started."""
+        slot); returns how many tasks it started."""
         assert self._consumer is not None
         if self._failure is not None:
             failure, self._failure = self._failure, None
@@ -111,24 +128,66 @@ class ExecutorLoop:
             task = asyncio.create_task(self._run_one(record))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
-        await self._commit_ended()
+        self._flush_soon()
         return len(records)
 
     async def _run_one(self, record: Record) -> None:
         try:
-            await self._publish(await self._worker.handle([record], consumer_group=GROUP))
+            output = await self._worker.handle([record], consumer_group=GROUP)
         except Exception as exc:  # uncommitted: re-delivered after the loop restarts
-            log.exception("publishing a task's result failed")
+            log.exception("running a task failed")
             self._failure = self._failure or exc
             return
-        pending = self._inflight.get(record.tp)
-        if pending is not None and record.offset in pending:
-            pending[record.offset] = record
+        self._ended.append((record, output))
+        self._flush_soon()
 
-    async def _commit_ended(self, only: frozenset[TopicPartition] | None = None) -> None:
-        """Commit each partition up to its first task still running."""
+    def _flush_soon(self) -> None:
+        """Publish ended tasks' results, and commit, from one background task: results that
+        end while a send is in flight go together in the next, and commits go at most every
+        COMMIT_SECONDS. Sent and committed one by one, each result and each commit was a
+        broker request of its own (workload 4: the broker's CPU went to them)."""
+        if self._flushing is not None and not self._flushing.done():
+            return
+        due = self._clock() - self._committed_at >= COMMIT_SECONDS
+        if self._ended or (due and self._done_uncommitted):
+            self._flushing = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._ended:
+            ended, self._ended = self._ended, []
+            try:
+                await self._publish(_merged(output for _, output in ended))
+            except Exception as exc:  # uncommitted: re-delivered after the loop restarts
+                log.exception("publishing task results failed")
+                self._failure = self._failure or exc
+                return
+            for record, _ in ended:
+                pending = self._inflight.get(record.tp)
+                if pending is not None and record.offset in pending:
+                    pending[record.offset] = record
+                    self._done_uncommitted = True
+        if self._clock() - self._committed_at >= COMMIT_SECONDS:
+            await self._commit_done()
+
+    async def _commit_done(self, only: frozenset[TopicPartition] | None = None) -> None:
+        """Commit each partition up to its first task not yet done (result published)."""
         assert self._consumer is not None
-        ended: list[Record] = []
+        self._committed_at = self._clock()
+        self._done_uncommitted = False
+        ended = self._take_done(only)
+        if ended:
+            await commit_or_hand_back(self._consumer, ended)
+
+    async def flush(self) -> None:
+        """Publish and commit now what is done (the background flush ends first)."""
+        if self._flushing is not None:
+            await asyncio.wait([self._flushing])
+        self._committed_at = float("-inf")  # due now
+        await self._flush()
+
+    def _take_done(self, only: frozenset[TopicPartition] | None = None) -> list[Record]:
+        """Per partition, the last record of its done tasks up to the first not done."""
+        done_records: list[Record] = []
         for tp, pending in self._inflight.items():
             if only is not None and tp not in only:
                 continue
@@ -140,15 +199,16 @@ class ExecutorLoop:
                 last = done
                 del pending[offset]
             if last is not None:
-                ended.append(last)
-        if ended:
-            await commit_or_hand_back(self._consumer, ended)
+                done_records.append(last)
+        return done_records
 
     async def _revoked(self, partitions: frozenset[TopicPartition]) -> None:
-        """Commit what ended on the partitions leaving us; their running tasks finish, and the
-        new owner re-runs them (at least once, as for any uncommitted record)."""
+        """Commit what is done on the partitions leaving us; their running tasks finish, and
+        the new owner re-runs them (at least once, as for any uncommitted record)."""
         with contextlib.suppress(Exception):
-            await self._commit_ended(partitions)
+            if self._flushing is not None:
+                await asyncio.wait([self._flushing])
+            await self._commit_done(partitions)
         for tp in partitions:
             self._inflight.pop(tp, None)
 
@@ -160,7 +220,7 @@ class ExecutorLoop:
             await asyncio.gather(*late, return_exceptions=True)
         if self._consumer is not None:
             with contextlib.suppress(Exception):
-                await self._commit_ended()
+                await self.flush()
 
     async def stop(self) -> None:
         if self._lag is not None:
@@ -168,3 +228,11 @@ class ExecutorLoop:
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
+
+
+def _merged(outputs: Iterable[BatchOutput]) -> BatchOutput:
+    merged = BatchOutput()
+    for output in outputs:
+        merged.results.extend(output.results)
+        merged.dead_letters.extend(output.dead_letters)
+    return merged
