@@ -13,6 +13,7 @@ from scenarist_engine.iml.template import (
     evaluate_mapping,
     evaluate_template,
     parse_template,
+    referenced_bundle_keys,
     referenced_function_names,
     referenced_module_ids,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "evaluate_mapping",
     "evaluate_template",
     "parse_template",
+    "referenced_bundle_keys",
     "referenced_function_names",
     "referenced_module_ids",
 ]

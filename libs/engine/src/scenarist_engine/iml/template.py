@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scenarist_engine.errors import ExpressionError, ExpressionLimitError
-from scenarist_engine.iml.ast import Call, ModuleRef, Node, walk
+from scenarist_engine.iml.ast import Call, Key, ModuleRef, Node, Path, walk
 from scenarist_engine.iml.context import EvalContext, Limits
 from scenarist_engine.iml.evaluator import evaluate, rebuilt
 from scenarist_engine.iml.lexer import tokenize
@@ -50,6 +50,31 @@ class Template:
 
     def module_ids(self) -> set[int]:
         return {node.module_id for node in self.nodes() if isinstance(node, ModuleRef)}
+
+    def bundle_keys(self) -> dict[int, frozenset[str] | None]:
+        """Per module whose bundle the template reads, the top-level keys it reads: `1.url`
+        and `1.items[2]` read `url` and `items`; a bare `1`, `1[…]` or `get(1; …)` read the
+        whole bundle (None)."""
+        nodes = self.nodes()
+        first_key = {
+            id(node.base): node.segments[0].name
+            for node in nodes
+            if isinstance(node, Path)
+            and isinstance(node.base, ModuleRef)
+            and node.segments
+            and isinstance(node.segments[0], Key)
+        }
+        found: dict[int, set[str] | None] = {}
+        for node in nodes:
+            if not isinstance(node, ModuleRef):
+                continue
+            key, keys = first_key.get(id(node)), found.get(node.module_id, set())
+            if key is None or keys is None:
+                found[node.module_id] = None
+            else:
+                keys.add(key)
+                found[node.module_id] = keys
+        return {m: None if keys is None else frozenset(keys) for m, keys in found.items()}
 
     def function_names(self) -> set[str]:
         return {node.name for node in self.nodes() if isinstance(node, Call)}
@@ -130,6 +155,13 @@ def referenced_module_ids(source: str) -> set[int]:
     if "{{" not in source:
         return set()
     return parse_template(source).module_ids()
+
+
+def referenced_bundle_keys(source: str) -> dict[int, frozenset[str] | None]:
+    """Per module whose bundle the template reads, the top-level keys it reads (None: all)."""
+    if "{{" not in source:
+        return {}
+    return parse_template(source).bundle_keys()
 
 
 def referenced_function_names(source: str) -> set[str]:

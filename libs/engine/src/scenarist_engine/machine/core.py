@@ -17,7 +17,7 @@ from scenarist_engine.filters import evaluate_filter
 from scenarist_engine.iml import evaluate_mapping, evaluate_template
 from scenarist_engine.machine.backoff import retry_delay
 from scenarist_engine.machine.execution import eval_context, run_module
-from scenarist_engine.machine.plan import Plan
+from scenarist_engine.machine.plan import Plan, read_part
 from scenarist_engine.machine.state import (
     ErrorInfo,
     IncompleteExecution,
@@ -174,7 +174,7 @@ class Machine:
     def _task(self, token: Token, module: Module, delay: float = 0.0) -> ModuleTask:
         state = self.state
         refs = self.plan.mapper_refs.get(module.id)
-        path = token.path if refs is None else {k: v for k, v in token.path.items() if k in refs}
+        path = token.path if refs is None else read_part(token.path, refs)
         return ModuleTask(
             run_id=state.execution.run_id,
             task_id=token.id,

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scenarist_engine.errors import ExpressionError, ScenaristError
-from scenarist_engine.iml import referenced_module_ids
+from scenarist_engine.iml import referenced_bundle_keys
 from scenarist_engine.model import Module, Scenario
 from scenarist_engine.modules import ModuleKind, Role, kind_named
 
 ExternalKinds = dict[str, ModuleKind]
+BundleKeys = dict[int, frozenset[str] | None]  # module id -> top-level keys read (None: all)
 
 
 @dataclass
@@ -23,7 +24,8 @@ class Plan:
     next_module: dict[int, int | None] = field(default_factory=dict)
     aggregator_of_feeder: dict[int, list[int]] = field(default_factory=dict)
     feeder_of_aggregator: dict[int, int] = field(default_factory=dict)
-    mapper_refs: dict[int, frozenset[int] | None] = field(default_factory=dict)
+    # Per module, what its mapper reads of each upstream bundle (see _mapper_refs).
+    mapper_refs: dict[int, BundleKeys | None] = field(default_factory=dict)
     _documents: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def module_document(self, module: Module) -> dict[str, Any]:
@@ -64,26 +66,31 @@ class Plan:
         return self.kinds[module_id].role
 
 
-def _mapper_refs(mapper: Any) -> frozenset[int] | None:
-    """Module ids the mapper reads; None when a template does not parse (send every bundle).
+def _mapper_refs(mapper: Any) -> BundleKeys | None:
+    """Per module whose bundle the mapper reads, the top-level keys it reads (None: the whole
+    bundle); None when a template does not parse (send every bundle whole).
 
-    A task carries only these bundles: a fan-out over a large trigger must not ship the
-    trigger with every one of its thousand tasks.
+    A task carries only these: a fan-out over a large trigger must not ship the trigger with
+    every one of its thousand tasks, neither for `{{1.items}}`'s sake (the iterator is done
+    with it) nor for `{{1.url}}`'s.
     """
-    found: set[int] = set()
+    found: dict[int, set[str] | None] = {}
     stack = [mapper]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
             try:
-                found |= referenced_module_ids(value)
+                read = referenced_bundle_keys(value)
             except ExpressionError:
                 return None
+            for module_id, keys in read.items():
+                known = found.get(module_id, set())
+                found[module_id] = None if keys is None or known is None else known | keys
         elif isinstance(value, dict):
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-    return frozenset(found)
+    return {m: None if keys is None else frozenset(keys) for m, keys in found.items()}
 
 
 def _resolve_kind(module: Module, external: ExternalKinds) -> ModuleKind:
@@ -91,3 +98,17 @@ def _resolve_kind(module: Module, external: ExternalKinds) -> ModuleKind:
     if kind is None:
         raise ScenaristError(f"module {module.id}: unknown module kind {module.module!r}")
     return kind
+
+
+def read_part(path: dict[int, Any], refs: BundleKeys) -> dict[int, Any]:
+    """The bundles of `path` a mapper reads, each cut to the top-level keys it reads."""
+    part: dict[int, Any] = {}
+    for module_id, bundle in path.items():
+        if module_id not in refs:
+            continue
+        keys = refs[module_id]
+        if keys is None or not isinstance(bundle, dict):
+            part[module_id] = bundle
+        else:
+            part[module_id] = {key: bundle[key] for key in keys if key in bundle}
+    return part
