@@ -190,3 +190,34 @@ async def test_done_tasks_are_committed_once_per_interval() -> None:
     assert bus.committed(GROUP, TP) == 2
     await loop.stop()
     await bus.close()
+
+
+async def test_a_result_that_ends_during_a_commit_leaves_when_the_commit_ends() -> None:
+    """Not at the next poll: a sequential run waits for each result (workload 3 lost up to a
+    poll interval per step behind the commits)."""
+    clock = Clock()
+    bus, worker, loop = await _loop([b"a", b"b"], window=2, clock=clock)
+    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
+    loop._producer = producer  # type: ignore[assignment]
+    consumer = loop._consumer
+    assert consumer is not None
+    commit_gate, real_commit = asyncio.Event(), consumer.commit
+
+    async def held_commit(records: Sequence[Record]) -> None:
+        await commit_gate.wait()
+        await real_commit(records)
+
+    consumer.commit = held_commit  # type: ignore[method-assign]
+    await loop.fill_window()
+    clock.now += COMMIT_SECONDS
+    worker.gate(b"a").set()
+    await _settle()  # "a" published, its commit held by the broker
+    assert producer.sent == [[b"a"]]
+    worker.gate(b"b").set()
+    await _settle()
+    assert producer.sent == [[b"a"]]  # waits for the flush in flight
+    commit_gate.set()
+    await _settle()
+    assert producer.sent == [[b"a"], [b"b"]]  # no fill_window call in between
+    await loop.stop()
+    await bus.close()

@@ -148,26 +148,31 @@ class ExecutorLoop:
         broker request of its own (workload 4: the broker's CPU went to them)."""
         if self._flushing is not None and not self._flushing.done():
             return
-        due = self._clock() - self._committed_at >= COMMIT_SECONDS
-        if self._ended or (due and self._done_uncommitted):
+        if self._ended or self._commit_due():
             self._flushing = asyncio.create_task(self._flush())
 
     async def _flush(self) -> None:
-        while self._ended:
-            ended, self._ended = self._ended, []
-            try:
-                await self._publish(_merged(output for _, output in ended))
-            except Exception as exc:  # uncommitted: re-delivered after the loop restarts
-                log.exception("publishing task results failed")
-                self._failure = self._failure or exc
-                return
-            for record, _ in ended:
-                pending = self._inflight.get(record.tp)
-                if pending is not None and record.offset in pending:
-                    pending[record.offset] = record
-                    self._done_uncommitted = True
-        if self._clock() - self._committed_at >= COMMIT_SECONDS:
-            await self._commit_done()
+        # Until nothing is left: a result that ends during the commit must not wait for the
+        # next poll (up to poll_ms) to leave.
+        while self._ended or self._commit_due():
+            while self._ended:
+                ended, self._ended = self._ended, []
+                try:
+                    await self._publish(_merged(output for _, output in ended))
+                except Exception as exc:  # uncommitted: re-delivered after the loop restarts
+                    log.exception("publishing task results failed")
+                    self._failure = self._failure or exc
+                    return
+                for record, _ in ended:
+                    pending = self._inflight.get(record.tp)
+                    if pending is not None and record.offset in pending:
+                        pending[record.offset] = record
+                        self._done_uncommitted = True
+            if self._commit_due():
+                await self._commit_done()
+
+    def _commit_due(self) -> bool:
+        return self._done_uncommitted and self._clock() - self._committed_at >= COMMIT_SECONDS
 
     async def _commit_done(self, only: frozenset[TopicPartition] | None = None) -> None:
         """Commit each partition up to its first task not yet done (result published)."""
@@ -184,6 +189,7 @@ class ExecutorLoop:
             await asyncio.wait([self._flushing])
         self._committed_at = float("-inf")  # due now
         await self._flush()
+        await self._commit_done()  # what is done even if nothing new was published
 
     def _take_done(self, only: frozenset[TopicPartition] | None = None) -> list[Record]:
         """Per partition, the last record of its done tasks up to the first not done."""
