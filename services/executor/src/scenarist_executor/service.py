@@ -26,9 +26,10 @@ from scenarist_executor.worker import TaskWorker
 class ExecutorSettings(GatewayClientSettings):
     # Above the gateway's HTTP timeout (40 s) plus its bounded rate-limit wait.
     gateway_timeout_seconds: float = Field(default=60.0, gt=0)
-    # Tasks one executor runs at once (SCENARIST_EXECUTOR_CONCURRENCY): a batch of up to this
-    # many is taken from Kafka and run concurrently. Lower it when one replica must not hold
-    # more calls in flight than its downstreams or its memory allow; scale out with replicas.
+    # Tasks one executor runs at once (SCENARIST_EXECUTOR_CONCURRENCY): a window of up to this
+    # many, a freed slot taking the next task from Kafka at once. Lower it when one replica must
+    # not hold more calls in flight than its downstreams or its memory allow; scale out with
+    # replicas.
     executor_concurrency: int = Field(default=64, ge=1, le=1024)
 
 
