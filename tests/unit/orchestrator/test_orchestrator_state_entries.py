@@ -137,3 +137,26 @@ async def test_runs_of_a_batch_whose_save_failed_are_loaded_again() -> None:
     with pytest.raises(StorageError):
         await stack.orchestrator.run_once()
     assert processor.live_runs == 0
+
+
+async def test_a_cancelled_split_run_keeps_no_entries() -> None:
+    stack = Stack()
+    run_id = await _start(stack)
+    await stack.orchestrator.run_once()
+    assert await stack.runs.state_entries(stack.org, run_id) != {}
+    producer = await stack.bus.producer()
+    await producer.send(
+        envelope.wrap(
+            topics.RUNS_REQUESTED,
+            RunRequested(run_id=str(run_id), organization_id=str(stack.org)),
+            event_type=envelope.RUN_CANCEL,
+            run_id=str(run_id),
+            organization_id=str(stack.org),
+            source="test",
+        )
+    )
+    await stack.orchestrator.run_once()
+    record = await stack.runs.get(stack.org, run_id)
+    assert record is not None and record.status == "cancelled"
+    assert ENTRIES not in record.state and len(record.state["in_flight"]) == ITEMS
+    assert await stack.runs.state_entries(stack.org, run_id) == {}

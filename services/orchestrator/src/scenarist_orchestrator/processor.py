@@ -439,7 +439,7 @@ class RunProcessor:
         for run_id, live in touched.items():
             state = live.state
             live.outbox = await claimed.materialize(live.outbox, live.pending, self._claims)
-            delta = live.saver.delta(state)
+            delta = live.saver.delta(state, final=live.cancelled)
             writes.append(
                 StateWrite(
                     org_id=live.org_id,

@@ -77,9 +77,11 @@ class StateSaver:
         self._queues: dict[int, tuple[list[Token], int]] = {}
         self._trigger: Any = None  # the trigger batches put
 
-    def delta(self, state: RunState) -> StateDelta:
-        if state.status is not RunStatus.RUNNING:
-            return self._inline(state)  # a finished run is never stepped again: no entries
+    def delta(self, state: RunState, *, final: bool = False) -> StateDelta:
+        """`final`: the run is never stepped again (finished, or cancelled while the engine
+        still has it running), so it keeps no entries."""
+        if final or state.status is not RunStatus.RUNNING:
+            return self._inline(state)
         if not self._stored and _size(state) <= SPLIT_AT:
             return self._inline(state)
         delta = StateDelta(core={})
