@@ -97,6 +97,11 @@ class Server:
             writer.write(b"Content-Length: 2\r\n\r\nok")
         elif path == "/big":
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BIG) + BIG)
+        elif path == "/early":  # answers without reading the body, then hangs up
+            writer.write(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n")
+            writer.write(b"Connection: close\r\n\r\ntoo big!")
+            await writer.drain()
+            return False
         elif path == "/chunked":
             writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
             writer.write(b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
@@ -325,3 +330,24 @@ async def test_a_decompression_bomb_is_cut_at_the_response_limit(server: Server)
             await http.get(server.url("/bomb"))
     finally:
         await http.aclose()
+
+
+async def test_an_answer_sent_before_the_upload_ended_is_the_response(server: Server) -> None:
+    """The server answers 413 and hangs up while a streamed body is still going out: the caller
+    gets the 413 (as from httpcore), not the broken write."""
+    sent = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield BIG
+        await asyncio.sleep(0.2)  # the server has answered and closed by now
+        sent.set()
+        for _ in range(8):
+            yield BIG
+
+    guard = AddressGuard(NetPolicy.parse("127.0.0.1/32"))
+    async with httpx.AsyncClient(transport=GuardedTransport(guard), trust_env=False) as http:
+        response = await http.post(server.url("/early"), content=body())
+        assert (response.status_code, response.content) == (413, b"too big!")
+        assert sent.is_set()
+        # The connection is not kept: the next call works on a new one.
+        assert (await http.get(server.url("/"))).status_code == 200

@@ -71,16 +71,29 @@ class _Connection:
         return now > self.idle_until or bool(self.stream.get_extra_info("is_readable"))
 
     async def send(self, request: httpx.Request, timeouts: dict[str, Any]) -> h11.Response:
-        write = timeouts.get("write")
+        try:
+            await self._write_request(request, timeouts.get("write"))
+        except httpcore.WriteError as exc:
+            # A server may answer and close before it has read the whole body (a 413 for an
+            # upload too big): its answer says more than our broken write, when it sent one.
+            try:
+                return await self._response(timeouts.get("read"))
+            except Exception:
+                raise exc from None
+        return await self._response(timeouts.get("read"))
+
+    async def _write_request(self, request: httpx.Request, timeout: float | None) -> None:
         target = request.url.raw_path
         head = h11.Request(method=request.method, target=target, headers=request.headers.raw)
-        await self.stream.write(self.h11.send(head) or b"", write)
+        await self.stream.write(self.h11.send(head) or b"", timeout)
         assert isinstance(request.stream, httpx.AsyncByteStream)
         async for chunk in request.stream:
-            await self.stream.write(self.h11.send(h11.Data(data=chunk)) or b"", write)
-        await self.stream.write(self.h11.send(h11.EndOfMessage()) or b"", write)
+            await self.stream.write(self.h11.send(h11.Data(data=chunk)) or b"", timeout)
+        await self.stream.write(self.h11.send(h11.EndOfMessage()) or b"", timeout)
+
+    async def _response(self, timeout: float | None) -> h11.Response:
         while True:
-            event = await self.next_event(timeouts.get("read"))
+            event = await self.next_event(timeout)
             if isinstance(event, h11.Response):
                 return event
             # 1xx: nothing for us to act on (no Expect: 100-continue, no upgrades).
