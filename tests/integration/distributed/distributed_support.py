@@ -317,8 +317,16 @@ class Api:
         )
 
     async def run_log(self, tenant: Tenant, run_id: str) -> list[Any]:
-        request = log_service_pb2.GetRunLogRequest(run_id=run_id)
-        return list((await self.logs.GetRunLog(request, metadata=tenant.auth())).steps)
+        """Every step of the run, page after page."""
+        steps: list[Any] = []
+        token = ""
+        while True:
+            request = log_service_pb2.GetRunLogRequest(run_id=run_id, page_token=token)
+            page = await self.logs.GetRunLog(request, metadata=tenant.auth())
+            steps.extend(page.steps)
+            token = page.next_page_token
+            if not token:
+                return steps
 
 
 async def until(
