@@ -51,6 +51,12 @@ class Stack:
         self.org = uuid.uuid4()
         self.events_seen: list[RunEvent] = []
 
+    def use_runs(self, runs: MemoryRunStore) -> None:
+        """Another run store (a test double) for the stack's orchestrator, before start()."""
+        self.runs = runs
+        self.orchestrator._runs = runs
+        self.orchestrator._processor._runs = runs
+
     async def start(self) -> None:
         await self.bus.create_topics(topics.ALL_TOPICS)
         await self.orchestrator.start()

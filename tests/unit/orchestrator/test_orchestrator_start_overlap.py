@@ -52,9 +52,7 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> Starts:
 
 async def test_the_engine_starts_runs_while_they_are_inserted(starts: Starts) -> None:
     stack = Stack()
-    stack.runs = InsertWaitsForAStart(starts)
-    stack.orchestrator._runs = stack.runs
-    stack.orchestrator._processor._runs = stack.runs
+    stack.use_runs(InsertWaitsForAStart(starts))
     await stack.start()
     scenario = await stack.scenarios.create(stack.org, "echo", ECHO)
     await stack.scenarios.set_active(stack.org, scenario.id, True)

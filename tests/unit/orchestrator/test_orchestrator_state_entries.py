@@ -75,16 +75,10 @@ class CountingReads(MemoryRunStore):
         return await super().state_entries(org_id, run_id)
 
 
-def _use(stack: Stack, runs: MemoryRunStore) -> None:
-    stack.runs = runs
-    stack.orchestrator._runs = runs
-    stack.orchestrator._processor._runs = runs
-
-
 async def test_a_new_owner_carries_a_split_fan_out_to_its_end() -> None:
     stack = Stack()
     runs = CountingReads()
-    _use(stack, runs)
+    stack.use_runs(runs)
     run_id = await _start(stack)
     await stack.orchestrator.run_once()  # started: 120 tokens in flight, saved as entries
     record = await stack.runs.get(stack.org, run_id)
@@ -127,7 +121,7 @@ async def test_runs_of_a_batch_whose_save_failed_are_loaded_again() -> None:
     would write a delta against entries the store never got."""
     stack = Stack()
     runs = FailingSave()
-    _use(stack, runs)
+    stack.use_runs(runs)
     processor = stack.orchestrator._processor
     await _start(stack)
     await stack.orchestrator.run_once()
