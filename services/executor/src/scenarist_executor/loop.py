@@ -178,7 +178,8 @@ class ExecutorLoop:
         """Commit each partition up to its first task not yet done (result published)."""
         assert self._consumer is not None
         self._committed_at = self._clock()
-        self._done_uncommitted = False
+        if only is None:  # a revoke commits its own partitions; the others still wait
+            self._done_uncommitted = False
         ended = self._take_done(only)
         if ended:
             await commit_or_hand_back(self._consumer, ended)
