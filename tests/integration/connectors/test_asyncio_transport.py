@@ -121,8 +121,8 @@ async def server() -> AsyncIterator[Server]:
 
 def client(*, limits: httpx.Limits | None = None, timeout: float = 5.0) -> SafeHttpClient:
     guard = AddressGuard(NetPolicy.parse("127.0.0.1/32"))
-    http = httpx.AsyncClient(transport=GuardedTransport(guard, limits=limits), trust_env=False)
-    return SafeHttpClient(guard, limits=HttpLimits(timeout=timeout), _client=http)
+    transport = GuardedTransport(guard, limits=limits)
+    return SafeHttpClient(guard, limits=HttpLimits(timeout=timeout), transport=transport)
 
 
 async def test_connections_are_opened_through_the_guard_on_the_asyncio_backend() -> None:
@@ -255,7 +255,7 @@ async def test_https_through_start_tls(certificate: tuple[Path, Path]) -> None:
     trusted = ssl.create_default_context(cafile=str(cert))
     guard = AddressGuard(NetPolicy.parse("127.0.0.1/32"))
     transport = GuardedTransport(guard, verify=trusted)
-    http = SafeHttpClient(guard, _client=httpx.AsyncClient(transport=transport, trust_env=False))
+    http = SafeHttpClient(guard, transport=transport)
     untrusted = SafeHttpClient(guard)  # the system's CAs: the self-signed server is refused
     try:
         assert (await http.get(f"https://127.0.0.1:{port}/")).content == b"secure"

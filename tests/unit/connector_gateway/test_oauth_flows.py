@@ -109,8 +109,7 @@ async def _setup(
             sealed=keyring.seal(orjson.dumps(secrets), connection_aad(ORG, cid)),
         )
     )
-    client = httpx.AsyncClient(transport=httpx.MockTransport(endpoint))
-    http = SafeHttpClient(AddressGuard(NetPolicy()), _client=client)
+    http = SafeHttpClient(AddressGuard(NetPolicy()), transport=httpx.MockTransport(endpoint))
     store = MemoryOAuthStore(connections)
     flows = OAuthFlows(store, connections, keyring, http, Registry(), clock=clock)
     return flows, connections, keyring, cid

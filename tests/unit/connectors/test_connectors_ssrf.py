@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -155,9 +156,22 @@ async def test_redirect_to_an_internal_target_is_refused_before_connecting() -> 
         return httpx.Response(302, headers={"Location": "http://[::ffff:169.254.169.254]/"})
 
     guard = AddressGuard(NetPolicy(), RESOLVER)
-    fake = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    client = SafeHttpClient(guard, _client=fake)
+    client = SafeHttpClient(guard, transport=httpx.MockTransport(answer))
     with pytest.raises(BlockedTargetError, match="metadata"):
         await client.get("http://public.example.com/start")
     assert sent == ["http://public.example.com/start"]
     await client.aclose()
+
+
+async def test_each_request_is_logged_on_the_httpx_logger_without_its_query(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = SafeHttpClient(
+        AddressGuard(NetPolicy(), RESOLVER),
+        transport=httpx.MockTransport(lambda _: httpx.Response(204)),
+    )
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        await client.get("http://public.example.com/items?api_key=s3cret")
+    await client.aclose()
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert lines == ['HTTP Request: GET http://public.example.com/items "204"']
