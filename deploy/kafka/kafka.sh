@@ -12,7 +12,9 @@
 #   kafka.sh run-class CLASS ARGS  run any Kafka class, e.g. org.apache.kafka.tools.ProducerPerformance
 #
 # Environment: SCENARIST_KAFKA_PORT (19092), SCENARIST_KAFKA_CONTROLLER_PORT (19093),
-# SCENARIST_KAFKA_HEAP (512m), SCENARIST_KAFKA_START_TIMEOUT (120 s),
+# SCENARIST_KAFKA_HEAP (512m), SCENARIST_KAFKA_JVM_OPTS (JVM flags, split on spaces;
+# default -XX:TieredStopAtLevel=1),
+# SCENARIST_KAFKA_START_TIMEOUT (120 s),
 # SCENARIST_KAFKA_REPLICATION (1), SCENARIST_MAVEN_REPO (maven local repo; default ~/.m2),
 # plus SCENARIST_RUN_DIR / SCENARIST_CACHE_DIR (see deploy/lib.sh).
 set -euo pipefail
@@ -25,6 +27,12 @@ HOST=127.0.0.1
 PORT="${SCENARIST_KAFKA_PORT:-19092}"
 CONTROLLER_PORT="${SCENARIST_KAFKA_CONTROLLER_PORT:-19093}"
 HEAP="${SCENARIST_KAFKA_HEAP:-512m}"
+# C1 only by default: this broker serves one box (dev, tests, the benchmark), where C2 compiling
+# its hot paths took as much CPU as serving requests for many minutes after start (the
+# benchmark's fan-out: 0.5-2.3 s of compiler threads per point, next to 0.5-2 s of request
+# handlers); C1 code served the same requests for the same request-handler CPU. A long-lived
+# broker under heavy load wants C2: SCENARIST_KAFKA_JVM_OPTS=-XX:TieredStopAtLevel=4.
+read -r -a JVM_OPTS <<<"${SCENARIST_KAFKA_JVM_OPTS:--XX:TieredStopAtLevel=1}"
 START_TIMEOUT="${SCENARIST_KAFKA_START_TIMEOUT:-120}"
 REPLICATION="${SCENARIST_KAFKA_REPLICATION:-1}"
 BOOTSTRAP="${HOST}:${PORT}"
@@ -195,7 +203,7 @@ cmd_up() {
     : >"${STDOUT_LOG}"
     # setsid: the broker must outlive the shell (and test runner) that started it.
     setsid java "-Xms${HEAP}" "-Xmx${HEAP}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-      -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+      -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true ${JVM_OPTS[@]+"${JVM_OPTS[@]}"} \
       "-Dlog4j2.configurationFile=${RUN}/log4j2.properties" "-Dkafka.logs.dir=${RUN}/logs" \
       -cp "$(classpath)" kafka.Kafka "${CONF}" >>"${STDOUT_LOG}" 2>&1 </dev/null &
     pid=$!
