@@ -24,6 +24,7 @@ from scenarist_bus.port import BusError, MessageTooLargeError, Producer
 from scenarist_observability.metrics import METRICS
 from scenarist_observability.tracing import get_tracer, service_scope
 from scenarist_runtime.claim_check import ClaimChecks
+from scenarist_runtime.http import DirectRoute
 from scenarist_storage.errors import StorageError
 from scenarist_storage.ports import WebhookStore
 from scenarist_storage.webhook_models import WebhookRecord
@@ -74,7 +75,7 @@ class Ingress:
     claims: ClaimChecks | None = None
 
     def routes(self) -> list[Route]:
-        return [Route("/hooks/{token}", self.endpoint, methods=METHODS, name="webhook")]
+        return [DirectRoute("/hooks/", "token", self.endpoint, methods=METHODS, name="webhook")]
 
     async def endpoint(self, request: Request) -> Response:
         # The run's trace starts here. A caller's traceparent is not continued: anyone on the
