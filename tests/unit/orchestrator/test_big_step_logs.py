@@ -7,7 +7,8 @@ import uuid
 from typing import Any
 
 import orjson
-from scenarist.run.v1.events_pb2 import RunRequested, StepLog
+from google.protobuf.message import Message
+from scenarist.run.v1.events_pb2 import RunRequested
 from scenarist_bus import envelope, topics
 from scenarist_bus.local import LocalBus
 from scenarist_log.claimed import resolve_steps
@@ -18,6 +19,7 @@ from scenarist_runtime.claim_check import ClaimChecks
 from scenarist_storage.memory.claims import MemoryClaimStore
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.memory.scenarios import MemoryScenarioStore
+from support.step_logs import steps_in
 
 THRESHOLD = 2048
 SCENARIO: dict[str, Any] = {
@@ -38,11 +40,10 @@ SCENARIO: dict[str, Any] = {
 }
 
 
-async def _steps(bus: LocalBus) -> list[StepLog]:
+async def _step_payloads(bus: LocalBus) -> list[Message]:
     consumer = bus.consumer(f"test-{uuid.uuid4()}", (topics.LOGS_STEPS,))
     await consumer.start()
-    payloads = [envelope.unwrap(r).payload for r in await consumer.getmany(100, 10_000)]
-    return [p for p in payloads if isinstance(p, StepLog)]
+    return [envelope.unwrap(r).payload for r in await consumer.getmany(100, 10_000)]
 
 
 async def test_big_step_bodies_are_stored_and_resolve_in_order() -> None:
@@ -80,7 +81,9 @@ async def test_big_step_bodies_are_stored_and_resolve_in_order() -> None:
             break
     assert record is not None and record.status == "success"
 
-    steps = await _steps(bus)
+    payloads = await _step_payloads(bus)
+    assert len(payloads) == 1  # the one save's three steps travel in one message
+    steps = steps_in(payloads)
     assert [s.module_id for s in steps] == [1, 2, 3]  # the outbox keeps the machine's order
     assert steps[0].HasField("output_claim_check") and steps[1].HasField("input_claim_check")
     assert steps[1].HasField("output_claim_check") and not steps[2].HasField("input_claim_check")

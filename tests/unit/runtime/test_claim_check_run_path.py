@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import orjson
-from scenarist.run.v1.events_pb2 import ModuleTask, RunRequested, StepLog, TaskResult
+from scenarist.run.v1.events_pb2 import ModuleTask, RunRequested, TaskResult
 from scenarist_bus import envelope, topics
 from scenarist_bus.local import LocalBus
 from scenarist_executor.loop import ExecutorLoop
@@ -20,6 +20,7 @@ from scenarist_runtime.claim_check import ClaimChecks, from_message
 from scenarist_storage.memory.claims import MemoryClaimStore
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.memory.scenarios import MemoryScenarioStore
+from support.step_logs import steps_in
 
 THRESHOLD = 2048
 BIG: dict[str, Any] = {
@@ -104,7 +105,7 @@ async def test_a_big_trigger_runs_by_reference_and_its_logs_resolve() -> None:
     results = [r for r in await _records(bus, topics.TASKS_RESULTS) if isinstance(r, TaskResult)]
     assert len(results) == 8 and all(r.result for r in results)  # small: inline
 
-    steps = [s for s in await _records(bus, topics.LOGS_STEPS) if isinstance(s, StepLog)]
+    steps = steps_in(await _records(bus, topics.LOGS_STEPS))
     claimed = [s for s in steps if s.HasField("input_claim_check")]
     assert claimed, "the task steps' inputs are above the threshold"
     await resolve_steps(claimed, claims)

@@ -21,6 +21,7 @@ from scenarist.run.v1.events_pb2 import (
     RunEvent,
     RunRequested,
     StepLog,
+    StepLogBatch,
     TaskResult,
 )
 
@@ -35,7 +36,8 @@ RUN_CANCEL = "scenarist.run.cancel"
 TASK_MODULE = "scenarist.task.module"
 TASK_RESULT = "scenarist.task.result"
 RUN_EVENT = "scenarist.run.event"
-STEP_LOGGED = "scenarist.step.logged"
+STEP_LOGGED = "scenarist.step.logged"  # one step: what orchestrators before batches sent
+STEPS_LOGGED = "scenarist.steps.logged"
 
 PAYLOADS: dict[str, type[Message]] = {
     RUN_REQUESTED: RunRequested,
@@ -44,6 +46,7 @@ PAYLOADS: dict[str, type[Message]] = {
     TASK_RESULT: TaskResult,
     RUN_EVENT: RunEvent,
     STEP_LOGGED: StepLog,
+    STEPS_LOGGED: StepLogBatch,
 }
 
 M = TypeVar("M", bound=Message)

@@ -14,9 +14,10 @@ from typing import Literal
 
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
+from scenarist.common.v1.envelope_pb2 import Envelope
 from scenarist.common.v1.error_pb2 import Error
 from scenarist.log.v1.log_service_pb2 import RunLogSummary
-from scenarist.run.v1.events_pb2 import RunEvent, RunEventType, StepLog
+from scenarist.run.v1.events_pb2 import RunEvent, RunEventType, StepLog, StepLogBatch
 from scenarist.run.v1.run_pb2 import RunStatus
 from scenarist_bus import envelope
 from scenarist_bus.envelope import DecodeError
@@ -41,22 +42,33 @@ def _time(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
-def decode_step(record: Record) -> StepRecord:
-    """A logs.steps record as the step to store; DecodeError sends it to the DLQ."""
-    decoded = envelope.unwrap(record, accept=frozenset({envelope.STEP_LOGGED}))
-    step = envelope.payload_as(decoded, StepLog)
-    org = step.organization_id or decoded.envelope.organization_id
+def decode_steps(record: Record) -> list[StepRecord]:
+    """A logs.steps record (a StepLogBatch, or one StepLog as orchestrators before batches
+    sent it) as the steps to store; DecodeError sends the whole record to the DLQ."""
+    decoded = envelope.unwrap(
+        record, accept=frozenset({envelope.STEPS_LOGGED, envelope.STEP_LOGGED})
+    )
+    if decoded.envelope.type == envelope.STEP_LOGGED:
+        return [_step(envelope.payload_as(decoded, StepLog), decoded.envelope)]
+    steps = envelope.payload_as(decoded, StepLogBatch).steps
+    if not steps:
+        raise DecodeError("step batch without steps")
+    return [_step(step, decoded.envelope) for step in steps]
+
+
+def _step(step: StepLog, outer: Envelope) -> StepRecord:
+    org = step.organization_id or outer.organization_id
     if not step.task_id:
         raise DecodeError("step without task_id")
     if step.HasField("started_at"):
         started = _time(step.started_at)
-    elif decoded.envelope.HasField("occurred_at"):
-        started = _time(decoded.envelope.occurred_at)
+    elif outer.HasField("occurred_at"):
+        started = _time(outer.occurred_at)
     else:
         raise DecodeError("step without started_at")
     return StepRecord(
         org_id=_uuid(org, "organization_id"),
-        run_id=_uuid(step.run_id or decoded.envelope.run_id, "run_id"),
+        run_id=_uuid(step.run_id or outer.run_id, "run_id"),
         task_id=step.task_id,
         attempt=step.attempt,
         module_id=str(step.module_id),

@@ -24,7 +24,7 @@ from scenarist_observability.metrics import METRICS
 from scenarist_storage.models import RunSummary, StepRecord
 from scenarist_storage.ports import LogStore
 
-from scenarist_log.convert import collapse, decode_run_event, decode_step
+from scenarist_log.convert import collapse, decode_run_event, decode_steps
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,11 @@ class BatchLoop(Generic[T]):
             self._consumer = None
 
 
-def steps_loop(bus: Bus, logs: LogStore, *, poll_ms: int = 200) -> BatchLoop[StepRecord]:
-    return BatchLoop(bus, topics.LOGS_STEPS, decode_step, logs.append_steps, poll_ms=poll_ms)
+def steps_loop(bus: Bus, logs: LogStore, *, poll_ms: int = 200) -> BatchLoop[list[StepRecord]]:
+    async def write(batches: list[list[StepRecord]]) -> object:
+        return await logs.append_steps([step for steps in batches for step in steps])
+
+    return BatchLoop(bus, topics.LOGS_STEPS, decode_steps, write, poll_ms=poll_ms)
 
 
 def events_loop(bus: Bus, logs: LogStore, *, poll_ms: int = 200) -> BatchLoop[RunSummary]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from scenarist.common.v1.claim_check_pb2 import ClaimCheck
-from scenarist.run.v1.events_pb2 import RunRequested, TaskResult
+from scenarist.run.v1.events_pb2 import RunRequested, StepLog, TaskResult
 from scenarist_engine.machine import ModuleTask, Operation, RunState
 from scenarist_runtime.claim_check import ClaimChecks, from_message
 from scenarist_storage.claims import ClaimNotFoundError, ClaimRef
@@ -25,6 +25,8 @@ from scenarist_orchestrator import big_json, messages
 
 Deferred = Callable[[ClaimChecks], Awaitable[OutboxMessage]]
 Pending = list[tuple[int, Deferred]]  # (position in the run's outbox, how to build it)
+# A run's step logs until its save: built, or built then (bodies by claim check).
+Steps = list[StepLog | Callable[[ClaimChecks], Awaitable[StepLog]]]
 
 
 async def trigger_of(request: RunRequested, claims: ClaimChecks | None) -> Any:
@@ -81,8 +83,7 @@ def add_task(
 
 
 def add_step(
-    outbox: list[OutboxMessage],
-    pending: Pending,
+    steps: Steps,
     step: tuple[Operation, RunState, str, str],
     confidential: bool,
     claims: ClaimChecks | None,
@@ -90,17 +91,30 @@ def add_step(
     """Append the step log, or defer it when its input or output goes by claim check.
     `step`: (operation, state, organization, module kind)."""
     if confidential:
-        outbox.append(messages.step_message(*step, confidential))
+        steps.append(messages.step_log(*step, confidential))
         return
     bodies = _inline_bodies(step[0], claims)
     if bodies is not None:
-        outbox.append(messages.step_message(*step, confidential, bodies=bodies))
+        steps.append(messages.step_log(*step, confidential, bodies=bodies))
         return
 
-    async def build(store: ClaimChecks) -> OutboxMessage:
+    async def build(store: ClaimChecks) -> StepLog:
         return await _store_step(store, step, confidential)
 
-    pending.append((len(outbox), build))
+    steps.append(build)
+
+
+async def materialize_steps(steps: Steps, claims: ClaimChecks | None) -> list[StepLog]:
+    """The step logs with every deferred one stored and built, in order (one at a time, each
+    step's bodies freed before the next is built)."""
+    built: list[StepLog] = []
+    for step in steps:
+        if isinstance(step, StepLog):
+            built.append(step)
+        else:
+            assert claims is not None  # only deferred when there is a store
+            built.append(await step(claims))
+    return built
 
 
 def _inline_bodies(operation: Operation, claims: ClaimChecks | None) -> tuple[bytes, bytes] | None:
@@ -118,7 +132,7 @@ def _inline_bodies(operation: Operation, claims: ClaimChecks | None) -> tuple[by
 
 async def _store_step(
     store: ClaimChecks, step: tuple[Operation, RunState, str, str], confidential: bool
-) -> OutboxMessage:
+) -> StepLog:
     """The step log with its big bodies stored. Each body is serialized just before it is
     stored and dropped right after: a batch's big bodies (a 10 MB trigger is the output of
     module 1 and maybe of every module that passes it on) never all exist at once."""
@@ -131,7 +145,7 @@ async def _store_step(
         kept.append(b"" if check is not None else body)
         checks.append(check)
         del body
-    return messages.step_message(
+    return messages.step_log(
         *step, confidential, bodies=(kept[0], kept[1]), checks=(checks[0], checks[1])
     )
 

@@ -28,6 +28,8 @@ class LiveRun:
     outbox: list[OutboxMessage] = field(default_factory=list)
     # Messages whose bodies go by claim check, stored just before the batch is saved.
     pending: claimed.Pending = field(default_factory=list)
+    # Step logs since the last save: sent together (messages.steps_messages) when it is saved.
+    steps: claimed.Steps = field(default_factory=list)
     started: bool = False
     cancelled: bool = False
     source: str = "api"

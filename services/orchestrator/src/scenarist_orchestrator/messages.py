@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from scenarist.common.v1.claim_check_pb2 import ClaimCheck
 from scenarist.common.v1.error_pb2 import Error
 from scenarist.run.v1.events_pb2 import ModuleTask as ModuleTaskMessage
-from scenarist.run.v1.events_pb2 import RunEvent, RunEventType, StepLog
+from scenarist.run.v1.events_pb2 import RunEvent, RunEventType, StepLog, StepLogBatch
 from scenarist.run.v1.run_pb2 import RunStatus as RunStatusMessage
 from scenarist_bus import envelope, topics
 from scenarist_engine.machine import ModuleTask, Operation, RunState, RunStatus, dump_task
@@ -18,6 +18,9 @@ from scenarist_engine.machine.state import ErrorInfo
 from scenarist_storage.models import OutboxMessage
 
 SOURCE = "orchestrator"
+# Half of Kafka's default 1 MiB record limit: a batch of steps whose bodies are each just under
+# the claim-check threshold (256 KiB) still fits with its envelope.
+STEP_BATCH_BYTES = 512 * 1024
 
 STATUS = {
     RunStatus.RUNNING: RunStatusMessage.RUN_STATUS_RUNNING,
@@ -103,7 +106,7 @@ def step_bodies(operation: Operation) -> tuple[bytes, bytes]:
     return orjson.dumps(operation.inputs), orjson.dumps(operation.output)
 
 
-def step_message(
+def step_log(
     operation: Operation,
     state: RunState,
     org_id: str,
@@ -112,12 +115,11 @@ def step_message(
     *,
     bodies: tuple[bytes, bytes] | None = None,
     checks: tuple[ClaimCheck | None, ClaimCheck | None] = (None, None),
-) -> OutboxMessage:
+) -> StepLog:
     """`bodies`: step_bodies(operation) when the caller has them; `checks`: references to the
     bodies that went to the claim-check store instead (input, output)."""
-    run_id = state.execution.run_id
     payload = StepLog(
-        run_id=run_id,
+        run_id=state.execution.run_id,
         organization_id=org_id,
         scenario_id=state.execution.scenario_id,
         module_id=operation.module_id,
@@ -133,7 +135,28 @@ def step_message(
         payload.error.CopyFrom(error)
     payload.started_at.CopyFrom(_timestamp(operation.started_at))
     payload.finished_at.CopyFrom(_timestamp(operation.finished_at))
-    return _outbox(topics.LOGS_STEPS, payload, envelope.STEP_LOGGED, run_id, org_id)
+    return payload
+
+
+def steps_messages(
+    steps: list[StepLog], run_id: str, org_id: str, *, batch_bytes: int = STEP_BATCH_BYTES
+) -> list[OutboxMessage]:
+    """The run's steps as StepLogBatch messages, in order, each under `batch_bytes` unless one
+    step alone is larger (then it travels alone, as it did before batches). One message per
+    save instead of one per step: each message is an outbox row, a Kafka record and a decode."""
+    out: list[OutboxMessage] = []
+    batch = StepLogBatch()
+    size = 0
+    for step in steps:
+        step_size = step.ByteSize() + 8  # the field's tag and length
+        if batch.steps and size + step_size > batch_bytes:
+            out.append(_outbox(topics.LOGS_STEPS, batch, envelope.STEPS_LOGGED, run_id, org_id))
+            batch, size = StepLogBatch(), 0
+        batch.steps.append(step)
+        size += step_size
+    if batch.steps:
+        out.append(_outbox(topics.LOGS_STEPS, batch, envelope.STEPS_LOGGED, run_id, org_id))
+    return out
 
 
 def _set_bodies(

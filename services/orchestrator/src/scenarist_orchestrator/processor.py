@@ -404,7 +404,7 @@ class RunProcessor:
             kind = live.plan.modules[operation.module_id].module
             operation.inputs = mask_secret_inputs(kind, operation.inputs)
             step = (operation, state, org, kind)
-            claimed.add_step(live.outbox, live.pending, step, confidential, self._claims)
+            claimed.add_step(live.steps, step, confidential, self._claims)
         state.log.clear()  # emitted; the log service keeps the history, not the run state
         if state.status is not RunStatus.RUNNING:
             live.outbox.append(self._event(live, RunEventType.RUN_EVENT_TYPE_FINISHED, now))
@@ -439,6 +439,13 @@ class RunProcessor:
         for run_id, live in touched.items():
             state = live.state
             live.outbox = await claimed.materialize(live.outbox, live.pending, self._claims)
+            if live.steps:
+                # First in the run's outbox: the history gets its steps no later than when each
+                # step was a message of its own.
+                steps = await claimed.materialize_steps(live.steps, self._claims)
+                live.steps = []
+                batches = messages.steps_messages(steps, run_id, str(live.org_id))
+                live.outbox[:0] = batches
             delta = live.saver.delta(state, final=live.cancelled)
             writes.append(
                 StateWrite(

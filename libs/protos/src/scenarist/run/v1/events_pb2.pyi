@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as abc
 from google.protobuf import descriptor as descriptor
 from google.protobuf import message as message
 from google.protobuf import timestamp_pb2 as timestamp_pb2
+from google.protobuf.internal import containers as containers
 from google.protobuf.internal import enum_type_wrapper as enum_type_wrapper
 from scenarist.common.v1 import claim_check_pb2 as claim_check_pb2
 from scenarist.common.v1 import error_pb2 as error_pb2
@@ -375,9 +377,9 @@ class RunEvent(message.Message):
 
 @typing.final
 class StepLog(message.Message):
-    """StepLog records one operation (one module on one bundle) for the execution history.
-    Topic "scenarist.logs.steps", type "scenarist.step.logged". Produced by executors for task
-    modules and by the orchestrator for inline modules; consumed by the log service.
+    """StepLog records one operation (one module on one bundle) for the execution history. Alone on
+    topic "scenarist.logs.steps" with type "scenarist.step.logged" (as orchestrators before
+    StepLogBatch sent it), or inside a StepLogBatch; consumed by the log service.
     """
 
     DESCRIPTOR: descriptor.Descriptor
@@ -463,5 +465,31 @@ class StepLog(message.Message):
     _HasFieldArgType: _TypeAlias = typing.Literal["error", b"error", "finished_at", b"finished_at", "input_claim_check", b"input_claim_check", "output_claim_check", b"output_claim_check", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = typing.Literal["attempt", b"attempt", "cycle", b"cycle", "error", b"error", "finished_at", b"finished_at", "input", b"input", "input_claim_check", b"input_claim_check", "module", b"module", "module_id", b"module_id", "organization_id", b"organization_id", "output", b"output", "output_claim_check", b"output_claim_check", "run_id", b"run_id", "scenario_id", b"scenario_id", "started_at", b"started_at", "task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+@typing.final
+class StepLogBatch(message.Message):
+    """StepLogBatch carries steps of one run that one orchestrator save recorded, in the order they
+    ran. Topic "scenarist.logs.steps", type "scenarist.steps.logged", keyed by the run like every
+    message of the run. A save's steps are split over several batches when together they would
+    exceed the batch size limit; a batch holds at least one step.
+    """
+
+    DESCRIPTOR: descriptor.Descriptor
+
+    STEPS_FIELD_NUMBER: builtins.int
+    @builtins.property
+    def steps(self) -> containers.RepeatedCompositeFieldContainer[StepLog]:
+        """The steps, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        steps: abc.Iterable[StepLog] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = typing.Literal["steps", b"steps"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
