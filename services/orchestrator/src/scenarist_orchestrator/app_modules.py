@@ -99,6 +99,8 @@ def _secret_inputs(openapi_specs: str) -> Mapping[str, frozenset[str]]:
 
 
 def mask_secret_inputs(kind: str, inputs: object) -> object:
+    if kind in BUILTIN_KINDS:  # a built-in kind wins over an app module of the same name
+        return inputs
     secret = secret_inputs(kind)
     if not secret or not isinstance(inputs, dict):
         return inputs
