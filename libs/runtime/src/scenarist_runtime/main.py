@@ -22,6 +22,7 @@ from scenarist_observability.logging import configure_logging
 from scenarist_observability.metrics import set_build_info
 from scenarist_observability.tracing import configure_tracing, shutdown_tracing
 
+from scenarist_runtime.gc_tuning import settle_gc
 from scenarist_runtime.host import start_host
 from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_runtime.malloc import pin_mmap_threshold
@@ -57,15 +58,22 @@ def _install_signals(lifecycle: Lifecycle) -> Callable[[], None]:
 
 
 async def host_services(
-    names: Sequence[str], settings: ServiceSettings, lifecycle: Lifecycle | None = None
+    names: Sequence[str],
+    settings: ServiceSettings,
+    lifecycle: Lifecycle | None = None,
+    *,
+    after_start: Callable[[], object] | None = None,
 ) -> int:
-    """Host `names` until stopped, drain, and return the process exit code."""
+    """Host `names` until stopped, drain, and return the process exit code. `after_start`
+    runs once everything started (the process entry point settles the garbage collector)."""
     lc = lifecycle or Lifecycle(settings)
     remove_signals = _install_signals(lc)
     started = False
     try:
         await start_host(names, settings, lc)
         started = True
+        if after_start is not None:
+            after_start()
         await lc.stopping.wait()
     except Exception:
         log.exception("services failed to start", extra={"services": list(names)})
@@ -94,6 +102,6 @@ def run_services(names: list[str], settings: ServiceSettings | None = None) -> i
         loop_factory = uvloop.new_event_loop
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
-            return runner.run(host_services(names, resolved))
+            return runner.run(host_services(names, resolved, after_start=settle_gc))
     finally:
         shutdown_tracing()

@@ -23,6 +23,7 @@ import grpc
 from scenarist.identity.v1 import organization_service_pb2, organization_service_pb2_grpc
 from scenarist.scenario.v1 import scenario_service_pb2, scenario_service_pb2_grpc
 from scenarist.trigger.v1 import webhook_pb2, webhook_service_pb2, webhook_service_pb2_grpc
+from scenarist_runtime.gc_tuning import settle_gc
 from scenarist_runtime.host import available_services, start_host
 from scenarist_runtime.lifecycle import Lifecycle
 from scenarist_runtime.main import STOP_SIGNALS
@@ -238,6 +239,7 @@ async def serve_standalone(root: Path, http_port: int, grpc_port: int) -> int:
         # The studio line goes before the closing "Stop with Ctrl-C." line.
         head, _, tail = banner.rpartition("Stop with Ctrl-C.")
         print(f"{head}{studio}\nStop with Ctrl-C.{tail}" if studio else banner, flush=True)
+        settle_gc()
         await lifecycle.stopping.wait()
     except Exception:
         log.exception("standalone start failed")
