@@ -67,6 +67,10 @@ async def test_apply_run_and_inspect_through_the_cli(
     code, queued, _ = await cli("run", "start", applied["id"])
     assert code == 0 and queued["status"] == "RUN_STATUS_QUEUED"
     await stack.finished_run(stack.acme, queued["id"])
+    code, newest, _ = await cli("run", "list", "--scenario", applied["id"], "--limit", "1")
+    assert [r["id"] for r in newest["runs"]] == [queued["id"]]  # newest first, one
+    code, every, _ = await cli("run", "list", "--scenario", applied["id"], "--limit", "0")
+    assert {r["id"] for r in every["runs"]} == {run["id"], queued["id"]}
 
     # The log service is not hosted here: its error is reported, not a traceback.
     code, _, error = await cli("run", "logs", run["id"])

@@ -7,6 +7,7 @@ and field violations as JSON on stderr and exits 2 for invalid input, 1 otherwis
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,7 @@ from scenarist_cli.output import (
 
 Handler = Callable[[ApiClient, argparse.Namespace], int]
 DEFAULT_WAIT_SECONDS = 300.0
+DEFAULT_RUN_LIMIT = 50
 FAILED_STATUSES = {run_pb2.RunStatus.RUN_STATUS_ERROR, run_pb2.RunStatus.RUN_STATUS_CANCELLED}
 
 
@@ -133,7 +135,9 @@ def run_get(api: ApiClient, args: argparse.Namespace) -> int:
 def run_list(api: ApiClient, args: argparse.Namespace) -> int:
     statuses = [run_pb2.RunStatus.Value(f"RUN_STATUS_{s.upper()}") for s in args.status or ()]
     runs = api.all_runs(args.scenario or "", statuses)
-    print_json({"runs": [as_dict(r) for r in runs]})
+    # A history grows without bound: a bare `run list` printed every run there ever was.
+    shown = itertools.islice(runs, args.limit) if args.limit else runs
+    print_json({"runs": [as_dict(r) for r in shown]})
     return EXIT_OK
 
 
@@ -147,6 +151,13 @@ def run_logs(api: ApiClient, args: argparse.Namespace) -> int:
     steps = [as_dict(step) for page in api.all_steps(args.run_id) for step in page.steps]
     print_json({"run_id": args.run_id, "steps": steps})
     return EXIT_OK
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (all) or more")
+    return value
 
 
 def _local_error(message: str) -> int:
@@ -220,6 +231,12 @@ def add_remote_run_commands(commands: Any) -> None:
     listing = _command(sub, "list", run_list, "list runs, newest first", parent)
     listing.add_argument("--scenario", help="only runs of this scenario")
     listing.add_argument("--status", action="append", choices=STATUS_CHOICES)
+    listing.add_argument(
+        "--limit",
+        type=_non_negative,
+        default=DEFAULT_RUN_LIMIT,
+        help=f"at most this many runs, newest first (default {DEFAULT_RUN_LIMIT}; 0: all)",
+    )
     _command(sub, "cancel", run_cancel, "cancel a live run", parent).add_argument("run_id")
     # Execution history is the log service's: its own server in distributed mode.
     _command(
