@@ -54,7 +54,6 @@ class DirectRoute(Route):
         super().__init__(f"{prefix}{{{param}}}", endpoint, methods=list(methods), name=name)
         self.prefix = prefix
         self.param = param
-        self.handler = endpoint
 
     def value(self, scope: Scope) -> str | None:
         """The parameter's value when `scope` is a request for this route, else None."""
@@ -76,7 +75,7 @@ class _Direct:
                 value = route.value(scope)
                 if value is not None:
                     scope["path_params"] = {route.param: value}
-                    response = await route.handler(Request(scope, receive))
+                    response = await route.endpoint(Request(scope, receive))
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)

@@ -144,19 +144,19 @@ def steps_messages(
     """The run's steps as StepLogBatch messages, in order, each under `batch_bytes` unless one
     step alone is larger (then it travels alone, as it did before batches). One message per
     save instead of one per step: each message is an outbox row, a Kafka record and a decode."""
-    out: list[OutboxMessage] = []
-    batch = StepLogBatch()
-    size = 0
+    batches: list[StepLogBatch] = []
+    size = batch_bytes  # so the first step opens a batch
     for step in steps:
         step_size = step.ByteSize() + 8  # the field's tag and length
-        if batch.steps and size + step_size > batch_bytes:
-            out.append(_outbox(topics.LOGS_STEPS, batch, envelope.STEPS_LOGGED, run_id, org_id))
-            batch, size = StepLogBatch(), 0
-        batch.steps.append(step)
+        if size + step_size > batch_bytes:
+            batches.append(StepLogBatch())
+            size = 0
+        batches[-1].steps.append(step)
         size += step_size
-    if batch.steps:
-        out.append(_outbox(topics.LOGS_STEPS, batch, envelope.STEPS_LOGGED, run_id, org_id))
-    return out
+    return [
+        _outbox(topics.LOGS_STEPS, batch, envelope.STEPS_LOGGED, run_id, org_id)
+        for batch in batches
+    ]
 
 
 def _set_bodies(
