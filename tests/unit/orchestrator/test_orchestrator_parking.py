@@ -56,6 +56,7 @@ class Stack:
         self.runs = runs
         self.orchestrator._runs = runs
         self.orchestrator._processor._runs = runs
+        self.orchestrator._processor._planner._runs = runs
 
     async def start(self) -> None:
         await self.bus.create_topics(topics.ALL_TOPICS)

@@ -1,4 +1,4 @@
-"""The engine starts new runs while their rows are being inserted (the insert is a round trip,
+"""The engine starts a run while its row is being looked up or inserted (that is a round trip,
 the start pure CPU), and a start made for the wrong version is redone with the pinned one."""
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-import scenarist_orchestrator.processor as processor_module
+import scenarist_orchestrator.new_runs as new_runs_module
 from scenarist.run.v1.run_pb2 import TRIGGER_SOURCE_WEBHOOK
 from scenarist_orchestrator.parking import release_parked
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.models import NewRun, RunRecord
+from test_orchestrator_new_run_write import send_request
 from test_orchestrator_parking import ECHO, Stack
 
 
@@ -40,25 +41,30 @@ class InsertWaitsForAStart(MemoryRunStore):
 @pytest.fixture
 def starts(monkeypatch: pytest.MonkeyPatch) -> Starts:
     counter = Starts()
-    real = processor_module.start_run
+    real = new_runs_module.start_run
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         counter.count += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(processor_module, "start_run", counted)
+    monkeypatch.setattr(new_runs_module, "start_run", counted)
     return counter
 
 
-async def test_the_engine_starts_runs_while_they_are_inserted(starts: Starts) -> None:
+async def test_the_engine_starts_runs_while_they_are_looked_up(starts: Starts) -> None:
     stack = Stack()
-    stack.use_runs(InsertWaitsForAStart(starts))
+    runs = InsertWaitsForAStart(starts)
+    stack.use_runs(runs)
     await stack.start()
     scenario = await stack.scenarios.create(stack.org, "echo", ECHO)
     await stack.scenarios.set_active(stack.org, scenario.id, True)
-    run_id = await stack.request(scenario.id, 1, TRIGGER_SOURCE_WEBHOOK)
+    # As RunService.StartRun does: the row first, then a request pinned to its version.
+    run_id = uuid.uuid4()
+    new = NewRun(stack.org, scenario.id, 1, run_id, None, {"n": 1}, "api")
+    await MemoryRunStore.create_runs(runs, [new])
+    await send_request(stack, scenario.id, str(run_id), version=1)
     await stack.steps()
-    assert await stack.status(run_id) == "success"
+    assert await stack.status(str(run_id)) == "success"
     assert starts.count == 1
 
 

@@ -117,6 +117,11 @@ class StateWrite:
     operations: int
     entries: Mapping[str, Any] = field(default_factory=dict)
     dropped: Sequence[str] = ()
+    # A run that does not exist yet: the write inserts it (with this trigger, version and
+    # source) instead of updating it, and is rejected when a run with its id or idempotency
+    # key exists already; the caller then looks the run up with create_runs. A new run's row
+    # and its first state in one statement: one commit instead of two per new run.
+    create: NewRun | None = None
 
 
 @dataclass(frozen=True, slots=True)

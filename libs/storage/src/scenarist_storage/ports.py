@@ -172,6 +172,9 @@ class RunStore(Protocol):
         written unless they name a run whose write was rejected. Any error: nothing changes.
         A run may appear at most once per batch (ValueError). An accepted write also applies its
         state entries (`StateWrite.entries` replaced, `dropped` deleted); a rejected one none.
+        A write with `create` inserts its run instead (as create_runs would, with the write's
+        state, status, operations and epoch) and is rejected, changing nothing, when a run with
+        its id (in any organization) or its idempotency key exists.
 
         `lease_seconds`: the written messages start leased to the caller (as claim_outbox would
         lease them) and come back in `SaveResult.leased`, so the writer publishes its own

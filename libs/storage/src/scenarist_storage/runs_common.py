@@ -17,6 +17,9 @@ def check_batch(batch: Sequence[StateWrite]) -> None:
     for write in batch:
         if write.operations < 0:
             raise ValueError(f"run {write.run_id}: operations must be >= 0")
+        new = write.create
+        if new is not None and (new.run_id, new.org_id) != (write.run_id, write.org_id):
+            raise ValueError(f"run {write.run_id}: a write creates its own run only")
         # Both in one write would leave the entry to the order of two statements.
         both = set(write.dropped).intersection(write.entries)
         if both:

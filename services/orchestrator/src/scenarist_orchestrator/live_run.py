@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from scenarist_engine.machine import Plan, RunState
 from scenarist_engine.machine.state_entries import StateSaver
-from scenarist_storage.models import OutboxMessage
+from scenarist_storage.models import NewRun, OutboxMessage
 
 from scenarist_orchestrator import claimed
 
@@ -41,6 +41,8 @@ class LiveRun:
     saved_operations: int = 0
     trace: dict[str, str] = field(default_factory=dict)  # W3C context of the run (run_trace.py)
     saver: StateSaver = field(default_factory=StateSaver)  # what the store holds of the state
+    # Not stored yet: its first save inserts the run (StateWrite.create).
+    create: NewRun | None = None
 
     @property
     def status(self) -> str:

@@ -23,7 +23,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 from scenarist.run.v1.events_pb2 import RunEventType, RunRequested, TaskResult
@@ -31,15 +30,10 @@ from scenarist_bus import envelope
 from scenarist_bus.envelope import Decoded, DecodeError
 from scenarist_bus.port import Record
 from scenarist_engine.machine import (
-    IncompleteExecution,
     ModuleTask,
-    Plan,
-    RunState,
     RunStatus,
     apply_result,
     load_result,
-    start_run,
-    trigger_batches,
 )
 from scenarist_engine.machine.state_entries import StateSaver, load_split_state, split_core
 from scenarist_observability.metrics import METRICS
@@ -47,7 +41,6 @@ from scenarist_runtime.claim_check import ClaimChecks
 from scenarist_storage.errors import StorageError
 from scenarist_storage.models import (
     RUN_STATUS_QUEUED,
-    NewRun,
     OutboxMessage,
     RunRecord,
     SaveResult,
@@ -59,9 +52,9 @@ from scenarist_orchestrator import claimed, messages, run_trace
 from scenarist_orchestrator.app_modules import mask_secret_inputs
 from scenarist_orchestrator.counting import count_saved
 from scenarist_orchestrator.live_run import CANCELLED, LiveRun
-from scenarist_orchestrator.parking import DROPPED_SOURCES, PARKED_SOURCES, Parking
+from scenarist_orchestrator.new_runs import Begun, Planned, RunPlanner, begin, is_fresh
+from scenarist_orchestrator.parking import PARKED_SOURCES, Parking
 from scenarist_orchestrator.plans import PlanCache, ScenarioNotFoundError
-from scenarist_orchestrator.resume import parked_execution
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +62,6 @@ SERVICE = "orchestrator"
 
 ACCEPTED = frozenset({envelope.RUN_REQUESTED, envelope.RUN_CANCEL, envelope.TASK_RESULT})
 LIVE_STATUSES = ("running", "queued")
-# (org, scenario) -> the latest version's plan, its version and whether it is active.
-LatestPlans = dict[tuple[uuid.UUID, uuid.UUID], tuple[Plan, int, bool]]
-SOURCES = {1: "webhook", 2: "manual", 3: "api", 4: "schedule", 5: "poll", 6: "scenario"}
 
 
 @dataclass
@@ -91,19 +81,6 @@ class OutboxHandoff:
     lease_seconds: float | None
 
 
-@dataclass
-class Planned:
-    request: RunRequested
-    new_run: NewRun
-    plan: Plan
-    active: bool
-    resume: IncompleteExecution | None = None  # a retry of a parked bundle starts there
-    trigger: Any = None  # the parsed trigger bundle (parsed once: it may be megabytes)
-
-
-Begun = tuple[float, RunState, list[ModuleTask]]  # a run's first steps: (now, state, tasks)
-
-
 class RunProcessor:
     def __init__(
         self,
@@ -119,6 +96,7 @@ class RunProcessor:
         self._clock = clock
         self._live: dict[str, LiveRun] = {}
         self._parking = parking  # None: every run starts, active scenario or not
+        self._planner = RunPlanner(runs, plans, parking, claims)
         self._traces: Mapping[str, dict[str, str]] = {}
 
     def forget(self) -> None:
@@ -157,7 +135,7 @@ class RunProcessor:
             )
         touched: dict[str, LiveRun] = {}
         queued_cancels: dict[str, StateWrite] = {}
-        await self._start_runs(requests, touched, outcome, epoch)
+        fresh = await self._start_runs(requests, touched, outcome, epoch)
         for decoded in others:
             if decoded.envelope.type == envelope.RUN_CANCEL:
                 await self._cancel(decoded, touched, queued_cancels, epoch)
@@ -172,6 +150,8 @@ class RunProcessor:
             [event for _, event in outcome.parked],
             handoff=OutboxHandoff(published, lease_seconds),
         )
+        if outcome.saved is not None and fresh:
+            await self._start_existing(fresh, touched, outcome, epoch, lease_seconds)
         return outcome
 
     # ----- new runs ---------------------------------------------------------------------------
@@ -182,22 +162,75 @@ class RunProcessor:
         touched: dict[str, LiveRun],
         outcome: BatchOutcome,
         epoch: int,
+    ) -> dict[str, Planned]:
+        """Start the batch's new runs. A trigger's request (latest version, active, not a
+        resumed retry) names a run that does not exist yet unless it is a redelivery, so it is
+        started at once and its first save inserts it (one statement for the row and its first
+        state, instead of an insert, then a save); those are returned, for `_start_existing` to
+        pick up the few whose insert found the run there already. Any other request (a pinned
+        version: the API and retries created the run first) is looked up before it starts."""
+        planned = await self._planner.plan(requests, outcome.dead_letters)
+        fresh = {key: item for key, item in planned.items() if is_fresh(item)}
+        now = self._clock()
+        for key, item in fresh.items():
+            live = self._start(item, begin(item, now))
+            live.create = item.new_run
+            touched[key] = live
+        known = {key: item for key, item in planned.items() if key not in fresh}
+        if known:
+            await self._start_created(known, touched, outcome, epoch)
+        return fresh
+
+    async def _start_existing(
+        self,
+        fresh: dict[str, Planned],
+        touched: dict[str, LiveRun],
+        outcome: BatchOutcome,
+        epoch: int,
+        lease_seconds: float | None,
     ) -> None:
-        planned: dict[str, Planned] = {}
-        latest: LatestPlans = {}
-        for decoded in requests:
-            request = envelope.payload_as(decoded, RunRequested)
-            try:
-                item = await self._new_run(request, latest)
-            except (ValueError, ScenarioNotFoundError, StorageError) as exc:
-                outcome.dead_letters.append((decoded.record, f"cannot start run: {exc}"))
-                continue
-            if not item.active and request.source in DROPPED_SOURCES:
-                log.info("schedule fired for an inactive scenario; dropped")
-                continue
-            planned.setdefault(request.run_id, item)
-        if not planned:
+        """The fresh runs whose insert was rejected, started as any request for an existing run
+        is (a redelivery of a run created but never started starts now; a duplicate starts
+        nothing), in a second save. A cancel in the same batch still applies to it."""
+        first = outcome.saved
+        assert first is not None
+        retry = {key: fresh[key] for key in map(str, first.rejected) if key in fresh}
+        if not retry:
             return
+        cancelled = [key for key in retry if touched[key].cancelled]
+        again: dict[str, LiveRun] = {}
+        await self._start_created(retry, again, outcome, epoch, early=False)
+        cancels = []
+        for key in cancelled:
+            if self._live.pop(key, None) is not None:
+                again.pop(key, None)
+            write = await self._cancel_unstarted(key, str(retry[key].new_run.org_id), epoch)
+            if write is not None:
+                cancels.append(write)
+        outcome.saved = None
+        await self._save(
+            again, epoch, outcome, cancels, [], handoff=OutboxHandoff((), lease_seconds)
+        )
+        second = outcome.saved or SaveResult((), (), 0)
+        outcome.saved = SaveResult(
+            accepted=first.accepted + second.accepted,
+            rejected=tuple(r for r in first.rejected if str(r) not in retry) + second.rejected,
+            outbox_written=first.outbox_written + second.outbox_written,
+            leased=first.leased + second.leased,
+        )
+
+    async def _start_created(
+        self,
+        planned: dict[str, Planned],
+        touched: dict[str, LiveRun],
+        outcome: BatchOutcome,
+        epoch: int,
+        *,
+        early: bool = True,
+    ) -> None:
+        """Create the runs that do not exist yet, then start those that are new or were
+        created but never started (parked ones queue instead). `early=False`: start none
+        before the lookup (their runs exist: they are started with the version they have)."""
         # The engine starts the runs while Postgres inserts them: a start is pure CPU and the
         # insert a round trip, and the loop waited for each in turn (0.7 + 0.4 ms of a 4 ms
         # webhook answer at concurrency 1). A start whose run turns out not to be new, or to be
@@ -206,7 +239,9 @@ class RunProcessor:
         await asyncio.sleep(0)  # the insert is on its way before the CPU work begins
         now = self._clock()
         try:
-            begun = {key: self._begin(item, now) for key, item in planned.items() if item.active}
+            begun = {
+                key: begin(item, now) for key, item in planned.items() if item.active and early
+            }
         finally:
             created = await creating
         for item, (record, is_new) in zip(planned.values(), created, strict=True):
@@ -232,57 +267,9 @@ class RunProcessor:
         with METRICS.db_transaction_duration.labels(SERVICE).time():
             return await self._runs.create_runs([p.new_run for p in planned.values()])
 
-    async def _new_run(self, request: RunRequested, latest: LatestPlans) -> Planned:
-        """`latest`: the scenarios' latest plans already read in this batch (a webhook under
-        load brings many requests for one scenario per batch; one read serves them all)."""
-        org_id = uuid.UUID(request.organization_id)
-        scenario_id = uuid.UUID(request.scenario_id)
-        active = True
-        if self._parking is not None and request.scenario_version == 0:
-            found = latest.get((org_id, scenario_id))
-            if found is None:
-                found = await self._plans.latest(org_id, scenario_id)
-                latest[(org_id, scenario_id)] = found
-            plan, version, active = found
-        else:
-            plan, version = await self._plans.get(org_id, scenario_id, request.scenario_version)
-        resume = await parked_execution(self._runs, org_id, request)
-        # A claim-checked trigger stays in the claim store: the run keeps the reference, not
-        # a second copy of a body that may be megabytes (docs/adr/0006-claim-check-store.md).
-        claim = claimed.trigger_claim_of(request)
-        trigger: Any = None
-        if claim is None or resume is None:
-            # A resumed run starts from its parked bundle and never reads its trigger: a claim
-            # that expired since must not stop the retry.
-            trigger = await claimed.trigger_of(request, self._claims)
-        new_run = NewRun(
-            org_id=org_id,
-            scenario_id=scenario_id,
-            version=version,
-            run_id=uuid.UUID(request.run_id),
-            idempotency_key=request.idempotency_key or None,
-            trigger={} if claim is not None else _as_object(trigger),
-            source=SOURCES.get(request.source, "api"),
-            trigger_claim=claim,
-        )
-        return Planned(request, new_run, plan, active, resume, trigger)
-
-    def _begin(self, item: Planned, now: float) -> Begun:
-        """The run's first steps (pure: nothing is kept until `_start`)."""
-        state, tasks = start_run(
-            item.plan,
-            run_id=str(item.new_run.run_id),
-            scenario_id=str(item.new_run.scenario_id),
-            now=now,
-            # A resumed run is one cycle from the parked module: no trigger batches to replay.
-            trigger=None if item.resume else trigger_batches(item.trigger),
-            resume=item.resume,
-        )
-        return now, state, tasks
-
     def _start(self, item: Planned, begun: Begun | None) -> LiveRun:
         request, new_run, plan = item.request, item.new_run, item.plan
-        now, state, tasks = begun or self._begin(item, self._clock())
+        now, state, tasks = begun or begin(item, self._clock())
         live = LiveRun(
             new_run.org_id, new_run.scenario_id, new_run.version, plan, state, request.reply_to
         )
@@ -457,6 +444,7 @@ class RunProcessor:
                     operations=state.operations,
                     entries=delta.entries,
                     dropped=delta.dropped,
+                    create=live.create,
                 )
             )
             outbox.extend(run_trace.traced(live.outbox, live.trace))
@@ -478,10 +466,9 @@ class RunProcessor:
         for run_id, live in touched.items():
             if run_id in accepted:
                 count_saved(live)
+                live.create = None
+            elif live.create is not None:
+                continue  # not inserted: it was never this run (see _start_existing)
             if live.cancelled or live.state.status is not RunStatus.RUNNING:
                 self._live.pop(run_id, None)
                 outcome.finished.append(uuid.UUID(run_id))
-
-
-def _as_object(trigger: Any) -> dict[str, Any]:
-    return trigger if isinstance(trigger, dict) else {"value": trigger}

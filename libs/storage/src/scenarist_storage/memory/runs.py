@@ -81,29 +81,32 @@ class MemoryRunStore:
             if existing is not None:
                 results.append((clone(existing), False))
                 continue
-            now = self._clock()
-            record = RunRecord(
-                org_id=new.org_id,
-                id=new.run_id,
-                scenario_id=new.scenario_id,
-                version=new.version,
-                idempotency_key=new.idempotency_key,
-                trigger=clone(new.trigger),
-                source=new.source,
-                trigger_claim=new.trigger_claim,
-                status=RUN_STATUS_QUEUED,
-                state={},
-                operations=0,
-                owner_epoch=0,
-                created_at=now,
-                updated_at=now,
-            )
-            self._runs[record.id] = record
-            self._seq[record.id] = next(self._counter)
-            if new.idempotency_key is not None:
-                self._by_key[(new.org_id, new.scenario_id, new.idempotency_key)] = record.id
-            results.append((clone(record), True))
+            results.append((clone(self._insert(new)), True))
         return results
+
+    def _insert(self, new: NewRun) -> RunRecord:
+        now = self._clock()
+        record = RunRecord(
+            org_id=new.org_id,
+            id=new.run_id,
+            scenario_id=new.scenario_id,
+            version=new.version,
+            idempotency_key=new.idempotency_key,
+            trigger=clone(new.trigger),
+            source=new.source,
+            trigger_claim=new.trigger_claim,
+            status=RUN_STATUS_QUEUED,
+            state={},
+            operations=0,
+            owner_epoch=0,
+            created_at=now,
+            updated_at=now,
+        )
+        self._runs[record.id] = record
+        self._seq[record.id] = next(self._counter)
+        if new.idempotency_key is not None:
+            self._by_key[(new.org_id, new.scenario_id, new.idempotency_key)] = record.id
+        return record
 
     def _existing(self, new: NewRun) -> RunRecord | None:
         if new.idempotency_key is not None:
@@ -167,6 +170,11 @@ class MemoryRunStore:
         rejected: list[uuid.UUID] = []
         now = self._clock()
         for write in batch:
+            if write.create is not None:
+                if write.run_id in self._runs or self._existing(write.create) is not None:
+                    rejected.append(write.run_id)
+                    continue
+                self._insert(write.create)  # inserted queued, then written below
             run = self._runs.get(write.run_id)
             if run is None or run.org_id != write.org_id or run.owner_epoch > write.owner_epoch:
                 rejected.append(write.run_id)

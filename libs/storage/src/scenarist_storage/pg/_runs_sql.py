@@ -93,25 +93,43 @@ _STATEMENTS: dict[str, str] = {
     # Headers travel flattened: message i owns entries h_from+1 .. h_from+h_count. State entries
     # are written and dropped only for accepted writes; a write never names one key in both.
     # A write's entries travel as one object (an entry that is a JSON array would otherwise
-    # read as a dimension of the array parameter).
+    # read as a dimension of the array parameter). A write marked new ($21) inserts its run
+    # (columns $22..$27) with its state instead of updating it; ON CONFLICT rejects it when
+    # the id or the idempotency key exists, and it is never an update of that other run. The
+    # statement's parts share one snapshot, so the update never sees the rows inserted here.
     "save_batch": """
         WITH w AS (
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::jsonb[],
-                                 $5::text[], $6::bigint[])
-                AS w(org_id, run_id, epoch, state, status, operations)
+                                 $5::text[], $6::bigint[], $21::boolean[], $22::uuid[],
+                                 $23::integer[], $24::text[], $25::jsonb[], $26::text[],
+                                 $27::jsonb[])
+                AS w(org_id, run_id, epoch, state, status, operations, is_new, scenario_id,
+                     version, key, trigger, source, claim)
+        ),
+        created AS (
+            INSERT INTO {s}.runs
+                (org_id, id, scenario_id, version, idempotency_key, trigger, source, status,
+                 trigger_claim, state, operations, owner_epoch)
+            SELECT w.org_id, w.run_id, w.scenario_id, w.version, w.key, w.trigger, w.source,
+                   w.status, w.claim, w.state, w.operations, w.epoch
+            FROM w WHERE w.is_new ORDER BY w.run_id
+            ON CONFLICT DO NOTHING
+            RETURNING id
         ),
         locked AS MATERIALIZED (
-            SELECT id FROM {s}.runs WHERE id = ANY($2::uuid[]) ORDER BY id FOR UPDATE
+            SELECT id FROM {s}.runs
+            WHERE id IN (SELECT run_id FROM w WHERE NOT w.is_new) ORDER BY id FOR UPDATE
         ),
-        saved AS (
+        updated AS (
             UPDATE {s}.runs r
             SET state = w.state, status = w.status, operations = w.operations,
                 owner_epoch = w.epoch, updated_at = now()
             FROM w
             WHERE r.id = w.run_id AND r.org_id = w.org_id AND r.owner_epoch <= w.epoch
-              AND r.id IN (SELECT id FROM locked)
+              AND NOT w.is_new AND r.id IN (SELECT id FROM locked)
             RETURNING r.id
         ),
+        saved AS (SELECT id FROM created UNION ALL SELECT id FROM updated),
         gone AS (DELETE FROM {s}.outbox WHERE id = ANY($16::bigint[])),
         put AS (
             INSERT INTO {s}.run_state_entries AS e (run_id, key, value)

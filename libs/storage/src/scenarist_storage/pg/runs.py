@@ -141,6 +141,7 @@ class PgRunStore:
                 None if lease_seconds is None else float(lease_seconds),
                 list(published),
                 *_entry_columns(batch),
+                *_new_run_columns(batch),
             )
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(str(exc)) from exc
@@ -296,6 +297,20 @@ def _claim_ref(stored: JsonObject | None) -> ClaimRef | None:
         return None
     return ClaimRef(
         stored["ref"], stored["sha256"], int(stored["size_bytes"]), stored["content_type"]
+    )
+
+
+def _new_run_columns(batch: Sequence[StateWrite]) -> tuple[list[Any], ...]:
+    """Per write, the run it inserts (NULLs for a write that updates)."""
+    news = [w.create for w in batch]
+    return (
+        [n is not None for n in news],
+        [n.scenario_id if n else None for n in news],
+        [n.version if n else None for n in news],
+        [n.idempotency_key if n else None for n in news],
+        [n.trigger if n else None for n in news],
+        [n.source if n else None for n in news],
+        [_claim_json(n.trigger_claim) if n else None for n in news],
     )
 
 
