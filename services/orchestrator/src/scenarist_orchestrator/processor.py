@@ -3,7 +3,9 @@
 Records of one run share a partition (keyed by run id), and this process owns the partition, so
 it keeps the runs it is driving in memory and loads them from Postgres only after a rebalance.
 Every batch ends in one `save_states` call that writes the new run states and the messages they
-produce (tasks, step logs, run events) atomically, fenced by the owner epoch.
+produce (tasks, step logs, run events) atomically, fenced by the owner epoch; a triggered run is
+inserted by that save too. A batch saves twice only when such an insert finds its run there
+already (a redelivery or a duplicate), which is then looked up and saved as before.
 
 Cancellation (RunService.CancelRun) arrives as a RUN_CANCEL envelope on runs.requested, keyed by
 the run id, so the run's owner applies it in order with the run's other messages: the run is
