@@ -3,6 +3,9 @@ loaded with the benchmark scenarios through the CLI, exposed as `Endpoint`s.
 
 Standalone runs in a scratch directory (its `.scenarist/local.env` stays out of the repo's) on
 free ports, against a database of its own on the project's Postgres, dropped afterwards.
+Distributed runs `make up` with a database, a services directory and a local.env of its own
+(deploy/services.sh's SCENARIST_SERVICES_* overrides), so neither mode's runs stay behind in the
+history a developer's `make run` or `make up` shows.
 Webhooks are created with `scenarist webhook create` when the CLI has it, else over gRPC with
 the same request, with the rate limit and body limit raised for the benchmark.
 """
@@ -169,14 +172,20 @@ def postgres_pids() -> list[int]:
     return [pid for pid in pids if pid]
 
 
+def services_dir() -> Path:
+    """Where deploy/services.sh keeps its pids: the benchmark's own directory once
+    start_distributed has set it, else the developer's `make up`."""
+    return Path(os.environ.get("SCENARIST_SERVICES_DIR") or RUN_ROOT / "services")
+
+
 def service_pids() -> list[int]:
-    pids = [_pidfile(p) for p in (RUN_ROOT / "services").glob("*.pid")]
+    pids = [_pidfile(p) for p in services_dir().glob("*.pid")]
     return [pid for pid in pids if pid]
 
 
 def service_pids_by_name() -> dict[str, int]:
     """`orchestrator`, `connector_gateway`, `executor-1`, ... -> pid (distributed mode)."""
-    found = {p.stem: _pidfile(p) for p in (RUN_ROOT / "services").glob("*.pid")}
+    found = {p.stem: _pidfile(p) for p in services_dir().glob("*.pid")}
     return {name: pid for name, pid in found.items() if pid}
 
 
@@ -298,6 +307,7 @@ def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
         ensure_infra(component, reaper)  # what was up before stays up afterwards
     for name, port in BENCH_GRPC_PORTS.items():
         os.environ.setdefault(name, port)  # restart_executors reads them from here too
+    workdir = _own_system(reaper)
     env = dict(os.environ, SCENARIST_EXECUTORS=str(executors), **CONNECTOR_ALLOW)
     # Deferred first: a `make up` that fails half-way must not leave services behind.
     reaper.defer(
@@ -311,12 +321,30 @@ def start_distributed(reaper: Reaper, executors: int = 2) -> Scenarist:
     cli_env = {k: v for k, v in os.environ.items() if not k.startswith("SCENARIST_")}
     return Scenarist(
         "distributed",
-        REPO,
+        workdir,
         trigger_url,
         roots_fn=lambda: service_pids() + infra_pids(),
         env=cli_env,
-        database=infra_env()["SCENARIST_POSTGRES_DSN"].rsplit("/", 1)[-1],
+        database=os.environ["SCENARIST_SERVICES_POSTGRES_DSN"].rsplit("/", 1)[-1],
     )
+
+
+def _own_system(reaper: Reaper) -> Path:
+    """A database, a services directory and a CLI local.env of the benchmark's own (dropped
+    and removed at the end), so its runs never land in the history `make up` shows. Set in
+    this process's environment: every later services.sh call (restarts, down) inherits it."""
+    admin_dsn = infra_env()["SCENARIST_POSTGRES_DSN"]
+    database = f"scenarist_bench_distributed_{os.getpid()}"
+    _database(admin_dsn, database, "CREATE")
+    reaper.defer("bench database", lambda: _database(admin_dsn, database, "DROP"))
+    workdir = Path(tempfile.mkdtemp(prefix="scenarist-bench-distributed-"))
+    reaper.defer("distributed workdir", lambda: shutil.rmtree(workdir, ignore_errors=True))
+    os.environ.update(
+        SCENARIST_SERVICES_POSTGRES_DSN=admin_dsn.rsplit("/", 1)[0] + "/" + database,
+        SCENARIST_SERVICES_DIR=str(workdir / "services"),
+        SCENARIST_LOCAL_ENV=str(workdir / ".scenarist" / "local.env"),
+    )
+    return workdir
 
 
 def restart_executors(count: int, concurrency: int | None = None) -> None:

@@ -15,13 +15,16 @@
 # token the first orchestrator writes). Ports (loopback) can be moved with
 # SCENARIST_{ORCHESTRATOR,TRIGGER,LOG,GATEWAY}_{HTTP,GRPC}_PORT, SCENARIST_GATEWAY_INTERNAL_PORT
 # and SCENARIST_EXECUTOR_HTTP_PORT_BASE (executor i listens on base + i), so test sessions never
-# collide with a developer's `make up`.
+# collide with a developer's `make up`. A system of its own on the same infrastructure (the
+# distributed benchmark): SCENARIST_SERVICES_POSTGRES_DSN (a database instead of the one
+# infra.sh names), SCENARIST_SERVICES_DIR (pids, logs, keys and bootstrap token) and
+# SCENARIST_LOCAL_ENV (the CLI's local.env), so its runs never land in the developer's history.
 set -euo pipefail
 export LOG_TAG=services
 # shellcheck source=lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
-SVC_DIR="${RUN_ROOT}/services"
+SVC_DIR="${SCENARIST_SERVICES_DIR:-${RUN_ROOT}/services}"
 PY="${REPO_DIR}/.venv/bin/python"
 EXECUTORS="${SCENARIST_EXECUTORS:-2}"
 LOCAL_ENV="${SCENARIST_LOCAL_ENV:-${REPO_DIR}/.scenarist/local.env}"
@@ -80,6 +83,7 @@ ensure_keys() {
 infra_env() {
   # shellcheck disable=SC1090
   eval "$("${DEPLOY_DIR}/infra.sh" env)"
+  SCENARIST_POSTGRES_DSN="${SCENARIST_SERVICES_POSTGRES_DSN:-${SCENARIST_POSTGRES_DSN}}"
   export SCENARIST_POSTGRES_DSN SCENARIST_KAFKA_BOOTSTRAP SCENARIST_REDIS_URL
 }
 

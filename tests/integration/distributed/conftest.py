@@ -41,6 +41,7 @@ def cluster() -> Iterator[Cluster]:
         cluster.scripts_in_parallel(
             INFRA, ("up", "postgres"), ("up", "redis"), ("up", "kafka"), timeout=400
         )
+        cluster.use_database("scenarist_cluster")
         cluster.script(SERVICES, "up", timeout=300)
         cluster.load_addresses()
         yield cluster

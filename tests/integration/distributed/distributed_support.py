@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]
 import grpc
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -164,16 +165,36 @@ class Cluster:
         if failures:
             raise RuntimeError("\n".join(failures))
 
+    def infra_env(self) -> dict[str, str]:
+        found = {}
+        for line in self.script(INFRA, "env", timeout=60).splitlines():
+            key, _, value = shlex.split(line)[1].partition("=")
+            found[key] = value
+        return found
+
+    def use_database(self, name: str) -> None:
+        """Run the services on a database of their own on the infrastructure's Postgres (as the
+        distributed benchmark does: services.sh's SCENARIST_SERVICES_* overrides)."""
+        admin = self.infra_env()["SCENARIST_POSTGRES_DSN"]
+        asyncio.run(_create_database(admin, name))
+        self.env.update(
+            SCENARIST_SERVICES_POSTGRES_DSN=admin.rsplit("/", 1)[0] + "/" + name,
+            SCENARIST_SERVICES_DIR=str(self.services_dir),
+        )
+
+    @property
+    def services_dir(self) -> Path:
+        return self.run_dir / "cluster"
+
     def load_addresses(self) -> None:
         for line in self.script(SERVICES, "list", timeout=30).splitlines():
             name, _, http, grpc_port = line.split()
             self.processes[name] = (int(http), int(grpc_port))
-        for line in self.script(INFRA, "env", timeout=60).splitlines():
-            key, _, value = shlex.split(line)[1].partition("=")
-            if key == "SCENARIST_POSTGRES_DSN":
-                self.postgres_dsn = value
-            elif key == "SCENARIST_KAFKA_BOOTSTRAP":
-                self.kafka_bootstrap = value
+        infra = self.infra_env()
+        self.postgres_dsn = self.env.get(
+            "SCENARIST_SERVICES_POSTGRES_DSN", infra["SCENARIST_POSTGRES_DSN"]
+        )
+        self.kafka_bootstrap = infra["SCENARIST_KAFKA_BOOTSTRAP"]
 
     def bootstrap_token(self) -> str:
         for line in (self.run_dir / "local.env").read_text(encoding="utf-8").splitlines():
@@ -182,7 +203,7 @@ class Cluster:
         raise AssertionError("services.sh wrote no SCENARIST_TOKEN")
 
     def pid(self, name: str) -> int:
-        return int((self.run_dir / "services" / f"{name}.pid").read_text().strip())
+        return int((self.services_dir / f"{name}.pid").read_text().strip())
 
     def kill(self, name: str) -> None:
         """SIGKILL one process (no drain, no goodbye to the consumer group) and reap it."""
@@ -381,3 +402,11 @@ def fan_out_operations(items: int) -> int:
 
 def items_input(count: int) -> str:
     return '{"items": [' + ",".join(str(i) for i in range(count)) + "]}"
+
+
+async def _create_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')  # a fixed name, not input
+    finally:
+        await conn.close()

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 from distributed_support import (
@@ -53,7 +54,25 @@ async def test_the_bootstrap_token_of_make_up_is_an_owner(cluster: Cluster, api:
     )
     assert me.role == identity_pb2.ROLE_OWNER
     assert (cluster.run_dir / "local.env").stat().st_mode & 0o777 == 0o600
-    assert (cluster.run_dir / "services" / "keys.env").stat().st_mode & 0o777 == 0o600
+    assert (cluster.services_dir / "keys.env").stat().st_mode & 0o777 == 0o600
+
+
+async def test_the_services_keep_to_the_database_they_were_given(cluster: Cluster) -> None:
+    # The cluster runs on a database of its own (services.sh's SCENARIST_SERVICES_* overrides,
+    # which the distributed benchmark uses): the infrastructure's default one stays untouched.
+    default_dsn = cluster.infra_env()["SCENARIST_POSTGRES_DSN"]
+    assert (
+        cluster.postgres_dsn.endswith("/scenarist_cluster") and default_dsn != cluster.postgres_dsn
+    )
+    for dsn, migrated in ((cluster.postgres_dsn, True), (default_dsn, False)):
+        conn = await asyncpg.connect(dsn)
+        try:
+            found = await conn.fetchval("SELECT to_regclass('orchestrator.runs') IS NOT NULL")
+        finally:
+            await conn.close()
+        assert found is migrated, dsn
+    assert (cluster.services_dir / "orchestrator.pid").is_file()
+    assert not (cluster.run_dir / "services").exists()
 
 
 async def test_a_webhook_run_crosses_every_service_and_is_logged(
