@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -66,6 +68,18 @@ async def test_a_creating_write_keeps_the_trigger_claim(stores: Stores) -> None:
     await stores.runs.save_states([_creating(new)])
     run = await stores.runs.get(ORG, new.run_id)
     assert run is not None and run.trigger_claim == claim and run.trigger == {}
+
+
+async def test_a_creating_write_keeps_when_the_run_was_created(stores: Stores) -> None:
+    started = datetime(2026, 11, 27, 7, 49, 26, 994053, tzinfo=UTC)
+    new = dataclasses.replace(_new(uuid.uuid4()), created_at=started)
+    await stores.runs.save_states([_creating(new)])
+    run = await stores.runs.get(ORG, new.run_id)
+    assert run is not None and run.created_at == started and run.updated_at > started
+    plain = _new(uuid.uuid4())  # none given: when it was inserted
+    await stores.runs.save_states([_creating(plain)])
+    inserted = await stores.runs.get(ORG, plain.run_id)
+    assert inserted is not None and inserted.created_at > started
 
 
 async def test_an_existing_run_id_rejects_the_write_and_is_left_alone(stores: Stores) -> None:

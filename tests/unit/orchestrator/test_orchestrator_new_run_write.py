@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+import pytest
 from scenarist.run.v1.events_pb2 import RunEventType, RunRequested
 from scenarist.run.v1.run_pb2 import TRIGGER_SOURCE_WEBHOOK
 from scenarist_bus import envelope, topics
@@ -103,6 +104,9 @@ async def test_a_triggered_run_is_inserted_by_its_first_save() -> None:
     record = await runs.get(stack.org, uuid.UUID(run_id))
     assert record is not None and record.status == "success" and record.trigger == {"n": 7}
     assert record.source == "webhook" and record.version == 1
+    # Created when it started (the engine's clock), not when its first save inserted it.
+    started = record.state["execution"]["started_at"]
+    assert record.created_at.timestamp() == pytest.approx(started, abs=1e-6)
     assert await _finished(stack) == [run_id]
 
 

@@ -78,6 +78,9 @@ class NewRun:
     # A trigger kept in the claim store (a big webhook body): the run stores this reference
     # and `trigger` is {}. See docs/adr/0006-claim-check-store.md.
     trigger_claim: ClaimRef | None = None
+    # When the run came to be, if not when it is inserted: a run inserted by its first save
+    # (StateWrite.create) was created when it started, not after it.
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import orjson
 from scenarist.run.v1.events_pb2 import RunEventType, RunRequested, TaskResult
@@ -174,9 +175,10 @@ class RunProcessor:
         planned = await self._planner.plan(requests, outcome.dead_letters)
         fresh = {key: item for key, item in planned.items() if is_fresh(item)}
         now = self._clock()
+        created_at = datetime.fromtimestamp(now, UTC)  # as its start says, not its later insert
         for key, item in fresh.items():
             live = self._start(item, begin(item, now))
-            live.create = item.new_run
+            live.create = dataclasses.replace(item.new_run, created_at=created_at)
             touched[key] = live
         known = {key: item for key, item in planned.items() if key not in fresh}
         if known:

@@ -99,7 +99,7 @@ class MemoryRunStore:
             state={},
             operations=0,
             owner_epoch=0,
-            created_at=now,
+            created_at=new.created_at or now,
             updated_at=now,
         )
         self._runs[record.id] = record

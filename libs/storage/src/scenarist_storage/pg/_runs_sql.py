@@ -94,7 +94,7 @@ _STATEMENTS: dict[str, str] = {
     # are written and dropped only for accepted writes; a write never names one key in both.
     # A write's entries travel as one object (an entry that is a JSON array would otherwise
     # read as a dimension of the array parameter). A write marked new ($21) inserts its run
-    # (columns $22..$27) with its state instead of updating it; ON CONFLICT rejects it when
+    # (columns $22..$28) with its state instead of updating it; ON CONFLICT rejects it when
     # the id or the idempotency key exists, and it is never an update of that other run. The
     # statement's parts share one snapshot, so the update never sees the rows inserted here.
     "save_batch": """
@@ -102,16 +102,17 @@ _STATEMENTS: dict[str, str] = {
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::jsonb[],
                                  $5::text[], $6::bigint[], $21::boolean[], $22::uuid[],
                                  $23::integer[], $24::text[], $25::jsonb[], $26::text[],
-                                 $27::jsonb[])
+                                 $27::jsonb[], $28::timestamptz[])
                 AS w(org_id, run_id, epoch, state, status, operations, is_new, scenario_id,
-                     version, key, trigger, source, claim)
+                     version, key, trigger, source, claim, created_at)
         ),
         created AS (
             INSERT INTO {s}.runs
                 (org_id, id, scenario_id, version, idempotency_key, trigger, source, status,
-                 trigger_claim, state, operations, owner_epoch)
+                 trigger_claim, state, operations, owner_epoch, created_at)
             SELECT w.org_id, w.run_id, w.scenario_id, w.version, w.key, w.trigger, w.source,
-                   w.status, w.claim, w.state, w.operations, w.epoch
+                   w.status, w.claim, w.state, w.operations, w.epoch,
+                   COALESCE(w.created_at, now())
             FROM w WHERE w.is_new ORDER BY w.run_id
             ON CONFLICT DO NOTHING
             RETURNING id

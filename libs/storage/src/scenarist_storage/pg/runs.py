@@ -311,6 +311,7 @@ def _new_run_columns(batch: Sequence[StateWrite]) -> tuple[list[Any], ...]:
         [n.trigger if n else None for n in news],
         [n.source if n else None for n in news],
         [_claim_json(n.trigger_claim) if n else None for n in news],
+        [n.created_at if n else None for n in news],
     )
 
 
