@@ -8,6 +8,7 @@
 #   kafka.sh topics [FILE]         create/grow the topics of scenarist_bus.topics (or FILE)
 #   kafka.sh describe [TOPIC...]   print "topic partitions replication"
 #   kafka.sh bootstrap             print the bootstrap address
+#   kafka.sh cluster-id [N]        print N (default 1) new KRaft cluster ids
 #   kafka.sh classpath             print the classpath of the fetched jars
 #   kafka.sh run-class CLASS ARGS  run any Kafka class, e.g. org.apache.kafka.tools.ProducerPerformance
 #
@@ -189,8 +190,7 @@ cmd_up() {
     write_config
     if [[ ! -f "${RUN}/data/meta.properties" ]]; then
       local cluster_id
-      # 16 random bytes, base64url without padding: Kafka's Uuid string form.
-      cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+      cluster_id="$(new_cluster_id)"
       log "formatting KRaft storage in ${RUN}/data (cluster ${cluster_id})"
       java -Xmx256m "-Dlog4j2.configurationFile=${HERE}/log4j2-tools.properties" -cp "$(classpath)" \
         kafka.tools.StorageTool format --ignore-formatted -t "${cluster_id}" -c "${CONF}" \
@@ -247,6 +247,18 @@ cmd_status() {
   fi
 }
 
+# 16 random bytes, base64url without padding: Kafka's Uuid string form. Never one that starts
+# with '-' (as Kafka's own Uuid.randomUuid): the storage tool would read it as an option, and
+# one format in 64 failed (`--cluster-id/-t: expected one argument`).
+new_cluster_id() {
+  local id
+  while :; do
+    id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    [[ "${id}" == -* ]] || break
+  done
+  printf '%s\n' "${id}"
+}
+
 main() {
   local cmd="${1:-}"
   shift || true
@@ -274,6 +286,10 @@ main() {
     admin describe "${BOOTSTRAP}" "$@"
     ;;
   bootstrap) printf '%s\n' "${BOOTSTRAP}" ;;
+  cluster-id)
+    local i
+    for ((i = 0; i < ${1:-1}; i++)); do new_cluster_id; done
+    ;;
   classpath)
     cmd_fetch
     classpath
@@ -288,7 +304,7 @@ main() {
       -cp "$(classpath)" "${cls}" "$@"
     ;;
   *)
-    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
   esac
