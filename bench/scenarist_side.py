@@ -237,19 +237,26 @@ def _database(admin_dsn: str, name: str, action: str) -> None:
     run_checked([sys.executable, "-c", code, admin_dsn, name], timeout_s=60.0)
 
 
+def _scratch(reaper: Reaper, mode: str) -> tuple[str, Path]:
+    """A database (its DSN) and a working directory of this benchmark's own for `mode`,
+    dropped and removed when the reaper runs."""
+    admin_dsn = infra_env()["SCENARIST_POSTGRES_DSN"]
+    database = f"scenarist_bench_{mode}_{os.getpid()}"
+    _database(admin_dsn, database, "CREATE")
+    reaper.defer(f"{mode} database", lambda: _database(admin_dsn, database, "DROP"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"scenarist-bench-{mode}-"))
+    reaper.defer(f"{mode} workdir", lambda: shutil.rmtree(workdir, ignore_errors=True))
+    return admin_dsn.rsplit("/", 1)[0] + "/" + database, workdir
+
+
 def start_standalone(reaper: Reaper) -> Scenarist:
     ensure_infra("postgres", reaper)
-    admin_dsn = infra_env()["SCENARIST_POSTGRES_DSN"]
-    database = f"scenarist_bench_{os.getpid()}"
-    _database(admin_dsn, database, "CREATE")
-    reaper.defer("bench database", lambda: _database(admin_dsn, database, "DROP"))
-    workdir = Path(tempfile.mkdtemp(prefix="scenarist-bench-standalone-"))
-    reaper.defer("standalone workdir", lambda: shutil.rmtree(workdir, ignore_errors=True))
+    dsn, workdir = _scratch(reaper, "standalone")
     (workdir / "examples").symlink_to(REPO / "examples")  # the demo it loads at start
     http_port, grpc_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCENARIST_")}
     env.update(
-        SCENARIST_POSTGRES_DSN=admin_dsn.rsplit("/", 1)[0] + "/" + database,
+        SCENARIST_POSTGRES_DSN=dsn,
         SCENARIST_HTTP_PORT=str(http_port),
         SCENARIST_GRPC_PORT=str(grpc_port),
         SCENARIST_LOG_LEVEL="WARNING",
@@ -282,7 +289,7 @@ def start_standalone(reaper: Reaper) -> Scenarist:
         # shared server its CPU includes other users' queries, which the report says.
         roots_fn=lambda: [process.pid, *postgres_pids()],
         env=cli_env,
-        database=database,
+        database=dsn.rsplit("/", 1)[-1],
     )
 
 
@@ -333,14 +340,9 @@ def _own_system(reaper: Reaper) -> Path:
     """A database, a services directory and a CLI local.env of the benchmark's own (dropped
     and removed at the end), so its runs never land in the history `make up` shows. Set in
     this process's environment: every later services.sh call (restarts, down) inherits it."""
-    admin_dsn = infra_env()["SCENARIST_POSTGRES_DSN"]
-    database = f"scenarist_bench_distributed_{os.getpid()}"
-    _database(admin_dsn, database, "CREATE")
-    reaper.defer("bench database", lambda: _database(admin_dsn, database, "DROP"))
-    workdir = Path(tempfile.mkdtemp(prefix="scenarist-bench-distributed-"))
-    reaper.defer("distributed workdir", lambda: shutil.rmtree(workdir, ignore_errors=True))
+    dsn, workdir = _scratch(reaper, "distributed")
     os.environ.update(
-        SCENARIST_SERVICES_POSTGRES_DSN=admin_dsn.rsplit("/", 1)[0] + "/" + database,
+        SCENARIST_SERVICES_POSTGRES_DSN=dsn,
         SCENARIST_SERVICES_DIR=str(workdir / "services"),
         SCENARIST_LOCAL_ENV=str(workdir / ".scenarist" / "local.env"),
     )

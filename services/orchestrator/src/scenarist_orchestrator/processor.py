@@ -204,10 +204,10 @@ class RunProcessor:
         cancelled = [key for key in retry if touched[key].cancelled]
         again: dict[str, LiveRun] = {}
         await self._start_created(retry, again, outcome, epoch, early=False)
-        cancels = []
+        cancels: list[StateWrite] = []
         for key in cancelled:
-            if self._live.pop(key, None) is not None:
-                again.pop(key, None)
+            self._live.pop(key, None)  # started again just now: it stays unstarted, cancelled
+            again.pop(key, None)
             write = await self._cancel_unstarted(key, str(retry[key].new_run.org_id), epoch)
             if write is not None:
                 cancels.append(write)
