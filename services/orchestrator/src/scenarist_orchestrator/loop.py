@@ -43,6 +43,12 @@ OUTBOX_LEASE_SECONDS = 10.0
 # publishing, whose lease ran out) then runs on idle polls and at least this often.
 RELAY_EVERY_SECONDS = 1.0
 COMMIT_EVERY_SECONDS = 0.1
+# Results of a fan-out are gathered for up to GATHER_MS into one batch (one state save, one
+# send of step logs) instead of being saved a few at a time as executors return them: a run with
+# WIDE_RUN_TASKS or more tasks out cannot finish before those are back, so its results may wait
+# a little. Any other record ends the gathering at once, so no other run waits for it.
+GATHER_MS = 30
+WIDE_RUN_TASKS = 16
 
 
 class OrchestratorLoop:
@@ -56,8 +62,10 @@ class OrchestratorLoop:
         poll_ms: int = 50,
         outbox_lease_seconds: float = OUTBOX_LEASE_SECONDS,
         relay_every_seconds: float = RELAY_EVERY_SECONDS,
+        gather_ms: int = GATHER_MS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._gather_ms = gather_ms
         self._bus = bus
         self._outbox_lease = outbox_lease_seconds
         self._runs = runs
@@ -103,7 +111,9 @@ class OrchestratorLoop:
     async def run_once(self) -> int:
         """One batch; returns how many records it consumed."""
         assert self._consumer is not None and self._producer is not None
-        records = await self._consumer.getmany(self._poll_ms, self._batch_size)
+        records = await self._gathered(
+            await self._consumer.getmany(self._poll_ms, self._batch_size)
+        )
         if self._lag is not None:
             await self._lag.maybe_report()
         if not records:
@@ -163,6 +173,34 @@ class OrchestratorLoop:
         pending, self._commit = self._commit, None
         if pending is not None:
             await pending
+
+    async def _gathered(self, records: list[Record]) -> list[Record]:
+        """`records` and, while they are all results of wide runs, what else arrives within
+        the gather time (up to the batch size). Fetched in order, so offsets stay in order."""
+        assert self._consumer is not None
+        if not self._gather_ms or not self._wide_results(records):
+            return records
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._gather_ms / 1000
+        while len(records) < self._batch_size:
+            left_ms = int((deadline - loop.time()) * 1000)
+            if left_ms <= 0:
+                break
+            more = await self._consumer.getmany(left_ms, self._batch_size - len(records))
+            records += more
+            if more and not self._wide_results(more):
+                break
+        return records
+
+    def _wide_results(self, records: Sequence[Record]) -> bool:
+        # Results are keyed by run id (envelope.wrap); a record that lies about it is only
+        # processed a few ms later, and decoded, checked and dead-lettered as usual then.
+        return bool(records) and all(
+            record.topic == topics.TASKS_RESULTS
+            and record.key is not None
+            and self._processor.tasks_out(record.key.decode(errors="replace")) >= WIDE_RUN_TASKS
+            for record in records
+        )
 
     async def _publish_own(self, leased: Sequence[ClaimedMessage]) -> None:
         """The batch's own messages, straight from its save (ADR 0002): no claim round trip;

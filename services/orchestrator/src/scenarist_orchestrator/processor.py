@@ -110,6 +110,11 @@ class RunProcessor:
     def live_runs(self) -> int:
         return len(self._live)
 
+    def tasks_out(self, run_id: str) -> int:
+        """How many of a run's tasks are out (0: not a run this process is driving now)."""
+        live = self._live.get(run_id)
+        return len(live.state.in_flight) if live is not None else 0
+
     async def process(
         self,
         records: Sequence[Record],

@@ -48,7 +48,7 @@ from scenarist_orchestrator.completion import (
     CompletionSettings,
     utc_now,
 )
-from scenarist_orchestrator.loop import OrchestratorLoop
+from scenarist_orchestrator.loop import GATHER_MS, OrchestratorLoop
 from scenarist_orchestrator.parking import DEFAULT_QUEUE_LIMIT, Parking
 from scenarist_orchestrator.plans import PlanCache
 from scenarist_orchestrator.processor import RunProcessor
@@ -67,6 +67,8 @@ class OrchestratorSettings(ServiceSettings):
     scenario_queue_limit: int = Field(default=DEFAULT_QUEUE_LIMIT, gt=0, le=100_000)
     # How often automatic completion looks for due retries of incomplete executions.
     incomplete_retry_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # How long a fan-out's results may gather into one batch (loop.GATHER_MS); 0: never.
+    result_gather_ms: int = Field(default=GATHER_MS, ge=0, le=1000)
 
 
 @dataclass
@@ -114,7 +116,7 @@ class OrchestratorService:
         parking = Parking(parked, settings.scenario_queue_limit)
         plans = PlanCache(scenarios, external=app_kinds())  # loads the connectors' entry points
         processor = RunProcessor(runs, plans, parking=parking, claims=claim_checks(host))
-        loop = OrchestratorLoop(host.bus, runs, processor)
+        loop = OrchestratorLoop(host.bus, runs, processor, gather_ms=settings.result_gather_ms)
         host.lifecycle.supervise(loop.run(host.lifecycle.stopping), name="orchestrator loop")
         _start_completion(host, settings, scenarios, runs, producer)
 
