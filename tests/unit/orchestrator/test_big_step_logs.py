@@ -19,6 +19,7 @@ from scenarist_runtime.claim_check import ClaimChecks
 from scenarist_storage.memory.claims import MemoryClaimStore
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.memory.scenarios import MemoryScenarioStore
+from support.run_requests import send_run_request
 from support.step_logs import steps_in
 
 THRESHOLD = 2048
@@ -63,17 +64,7 @@ async def test_big_step_bodies_are_stored_and_resolve_in_order() -> None:
     check = await claims.offload(orjson.dumps({"records": records}))
     assert check is not None
     request.trigger_claim_check.CopyFrom(check)
-    producer = await bus.producer()
-    await producer.send(
-        envelope.wrap(
-            topics.RUNS_REQUESTED,
-            request,
-            event_type=envelope.RUN_REQUESTED,
-            run_id=run_id,
-            organization_id=str(org),
-            source="test",
-        )
-    )
+    await send_run_request(bus, request)
     for _ in range(100):
         await orchestrator.run_once()
         record = await runs.get(org, uuid.UUID(run_id))

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from scenarist.run.v1.events_pb2 import RunRequested
-from scenarist_bus import envelope, topics
+from scenarist_bus import topics
 from scenarist_bus.local import LocalBus
 from scenarist_bus.port import OutgoingMessage, Record
 from scenarist_orchestrator.loop import WIDE_RUN_TASKS, OrchestratorLoop
@@ -18,6 +18,7 @@ from scenarist_orchestrator.plans import PlanCache
 from scenarist_orchestrator.processor import BatchOutcome, RunProcessor
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.memory.scenarios import MemoryScenarioStore
+from support.run_requests import send_run_request
 
 WIDE, NARROW = "wide-run", "narrow-run"
 # Long enough that a test which waited for it would time out instead of passing.
@@ -141,17 +142,7 @@ async def test_the_processor_counts_a_runs_tasks_out() -> None:
         trigger=orjson.dumps({"items": list(range(20))}).decode(),
         source=1,
     )
-    producer = await bus.producer()
-    await producer.send(
-        envelope.wrap(
-            topics.RUNS_REQUESTED,
-            request,
-            event_type=envelope.RUN_REQUESTED,
-            run_id=run_id,
-            organization_id=str(org),
-            source="test",
-        )
-    )
+    await send_run_request(bus, request)
     for _ in range(50):  # bounded: the request is there, one poll or two take it
         if await loop.run_once():
             break

@@ -20,6 +20,7 @@ from scenarist_runtime.claim_check import ClaimChecks, from_message
 from scenarist_storage.memory.claims import MemoryClaimStore
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.memory.scenarios import MemoryScenarioStore
+from support.run_requests import send_run_request
 from support.step_logs import steps_in
 
 THRESHOLD = 2048
@@ -77,17 +78,7 @@ async def test_a_big_trigger_runs_by_reference_and_its_logs_resolve() -> None:
         run_id=run_id, organization_id=str(org), scenario_id=str(scenario.id), source=1
     )
     request.trigger_claim_check.CopyFrom(check)
-    producer = await bus.producer()
-    await producer.send(
-        envelope.wrap(
-            topics.RUNS_REQUESTED,
-            request,
-            event_type=envelope.RUN_REQUESTED,
-            run_id=run_id,
-            organization_id=str(org),
-            source="test",
-        )
-    )
+    await send_run_request(bus, request)
     for _ in range(300):
         await orchestrator.run_once()
         await executor.run_once()

@@ -17,6 +17,7 @@ from scenarist_orchestrator.plans import PlanCache
 from scenarist_orchestrator.processor import RunProcessor
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.memory.scenarios import MemoryScenarioStore
+from support.run_requests import send_run_request
 
 FAN_OUT: dict[str, Any] = {
     "name": "fan-out with sleeps",
@@ -73,17 +74,7 @@ class Stack:
             source=1,
             **extra,
         )
-        producer = await self.bus.producer()
-        await producer.send(
-            envelope.wrap(
-                topics.RUNS_REQUESTED,
-                request,
-                event_type=envelope.RUN_REQUESTED,
-                run_id=run_id,
-                organization_id=str(org),
-                source="test",
-            )
-        )
+        await send_run_request(self.bus, request)
         return run_id
 
 
