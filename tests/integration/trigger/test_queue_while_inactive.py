@@ -139,3 +139,12 @@ async def test_requests_queue_while_inactive_and_run_on_activation(platform: Pla
     await _until(both_ran)
     status, body = await platform.post(path, 4)  # active now: it runs at once
     assert status == 200 and body["accepted"] is True
+
+    # Deactivated through the API, the very next request queues again: nothing on the run path
+    # may remember the scenario as active (a cache of the flag would have to be forgotten here).
+    await scenarios.DeactivateScenario(
+        scenario_service_pb2.DeactivateScenarioRequest(scenario_id=scenario_id),
+        metadata=platform.auth,
+    )
+    status, body = await platform.post(path, 5)
+    assert (status, body["status"]) == (202, "queued")
