@@ -2,7 +2,8 @@
 # Scenarist's five services as separate processes on loopback (distributed mode, `make up`).
 #
 #   services.sh up             migrate, create topics, start orchestrator, trigger, log,
-#                              connector-gateway and N executors (SCENARIST_EXECUTORS, default 2),
+#                              M connector gateways (SCENARIST_GATEWAYS, default 2) and N
+#                              executors (SCENARIST_EXECUTORS, default 2),
 #                              write the CLI's local.env and print where everything listens
 #   services.sh start NAME...  start these processes only (infrastructure already prepared), e.g.
 #                              a new orchestrator after one was killed: `start orchestrator`
@@ -14,7 +15,10 @@
 # <name>.log, keys.env (the secret keys, generated once, mode 600) and bootstrap.env (the owner
 # token the first orchestrator writes). Ports (loopback) can be moved with
 # SCENARIST_{ORCHESTRATOR,TRIGGER,LOG,GATEWAY}_{HTTP,GRPC}_PORT, SCENARIST_GATEWAY_INTERNAL_PORT
-# and SCENARIST_EXECUTOR_HTTP_PORT_BASE (executor i listens on base + i), so test sessions never
+# and SCENARIST_EXECUTOR_HTTP_PORT_BASE (executor i listens on base + i); gateway i > 1 takes the
+# first gateway's HTTP and internal ports + i - 1 and a free public gRPC port (the API's clients
+# use the first; executors and the trigger spread their calls over every gateway's internal
+# port, round robin). So test sessions never
 # collide with a developer's `make up`. A system of its own on the same infrastructure (the
 # distributed benchmark): SCENARIST_SERVICES_POSTGRES_DSN (a database instead of the one
 # infra.sh names), SCENARIST_SERVICES_DIR (pids, logs, keys and bootstrap token) and
@@ -27,6 +31,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 SVC_DIR="${SCENARIST_SERVICES_DIR:-${RUN_ROOT}/services}"
 PY="${REPO_DIR}/.venv/bin/python"
 EXECUTORS="${SCENARIST_EXECUTORS:-2}"
+GATEWAYS="${SCENARIST_GATEWAYS:-2}"
 LOCAL_ENV="${SCENARIST_LOCAL_ENV:-${REPO_DIR}/.scenarist/local.env}"
 KEYS_FILE="${SVC_DIR}/keys.env"
 BOOTSTRAP_FILE="${SVC_DIR}/bootstrap.env"
@@ -39,6 +44,7 @@ LOG_GRPC="${SCENARIST_LOG_GRPC_PORT:-50053}"
 GATEWAY_GRPC="${SCENARIST_GATEWAY_GRPC_PORT:-50054}"
 # Where executors call ExecuteModule (the gateway's internal gRPC port, not for API tokens).
 GATEWAY_INTERNAL="${SCENARIST_GATEWAY_INTERNAL_PORT:-50055}"
+GATEWAY_HTTP="${SCENARIST_GATEWAY_HTTP_PORT:-18084}"
 PUBLIC_URL="http://127.0.0.1:${TRIGGER_HTTP}"
 
 # name module http_port grpc_port (gRPC 0: a free port; executors serve no gRPC API)
@@ -47,8 +53,11 @@ process_list() {
     "orchestrator scenarist_orchestrator ${SCENARIST_ORCHESTRATOR_HTTP_PORT:-18081} ${ORCH_GRPC}" \
     "trigger scenarist_trigger ${TRIGGER_HTTP} ${TRIGGER_GRPC}" \
     "log scenarist_log ${SCENARIST_LOG_HTTP_PORT:-18083} ${LOG_GRPC}" \
-    "connector_gateway scenarist_connector_gateway ${SCENARIST_GATEWAY_HTTP_PORT:-18084} ${GATEWAY_GRPC}"
+    "connector_gateway scenarist_connector_gateway ${GATEWAY_HTTP} ${GATEWAY_GRPC}"
   local i base="${SCENARIST_EXECUTOR_HTTP_PORT_BASE:-18090}"
+  for ((i = 2; i <= GATEWAYS; i++)); do
+    printf 'connector_gateway-%d scenarist_connector_gateway %d 0\n' "${i}" $((GATEWAY_HTTP + i - 1))
+  done
   for ((i = 1; i <= EXECUTORS; i++)); do
     printf 'executor-%d scenarist_executor %d 0\n' "${i}" $((base + i))
   done
@@ -87,6 +96,24 @@ infra_env() {
   export SCENARIST_POSTGRES_DSN SCENARIST_KAFKA_BOOTSTRAP SCENARIST_REDIS_URL
 }
 
+# gateway_internal_port NAME: the internal port of connector_gateway[-i].
+gateway_internal_port() {
+  local i=1
+  [[ "$1" == connector_gateway-* ]] && i="${1#connector_gateway-}"
+  printf '%d' $((GATEWAY_INTERNAL + i - 1))
+}
+
+# Where executors and the trigger call ExecuteModule: every gateway's internal port (gRPC's
+# ipv4: scheme lists several; the client spreads calls over them, round robin).
+gateway_target() {
+  local i target="127.0.0.1:${GATEWAY_INTERNAL}"
+  for ((i = 2; i <= GATEWAYS; i++)); do
+    target+=",127.0.0.1:$((GATEWAY_INTERNAL + i - 1))"
+  done
+  if ((GATEWAYS > 1)); then target="ipv4:${target}"; fi
+  printf '%s' "${target}"
+}
+
 # launch NAME MODULE HTTP GRPC: start one process in the background unless it already runs.
 launch() {
   local name="$1" module="$2" http="$3" grpc="$4" pidfile pid
@@ -105,8 +132,9 @@ launch() {
     export SCENARIST_ORCHESTRATOR_TARGET="127.0.0.1:${ORCH_GRPC}"
     export SCENARIST_PUBLIC_URL="${PUBLIC_URL}"
     export SCENARIST_BOOTSTRAP_FILE="${BOOTSTRAP_FILE}"
-    export SCENARIST_GATEWAY_INTERNAL_PORT="${GATEWAY_INTERNAL}"
-    export SCENARIST_GATEWAY_TARGET="127.0.0.1:${GATEWAY_INTERNAL}"
+    SCENARIST_GATEWAY_INTERNAL_PORT="$(gateway_internal_port "${name}")"
+    SCENARIST_GATEWAY_TARGET="$(gateway_target)"
+    export SCENARIST_GATEWAY_INTERNAL_PORT SCENARIST_GATEWAY_TARGET
     # setsid: Ctrl-C in the terminal that ran `make up` must not reach the services.
     exec setsid "${PY}" -m "${module}" >>"${SVC_DIR}/${name}.log" 2>&1 </dev/null
   ) &

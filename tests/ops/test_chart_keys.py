@@ -170,10 +170,21 @@ def test_the_gateway_serves_its_internal_port_on_its_service() -> None:
 
 
 @pytest.mark.parametrize("caller", ["executor", "trigger"])
-def test_callers_target_the_gateway_internal_port(caller: str) -> None:
-    target = config(render(), caller)["SCENARIST_GATEWAY_TARGET"]
-    assert target == f"{RELEASE}-connector-gateway:50055"
-    assert "SCENARIST_GATEWAY_TARGET" not in config(render(), "log")
+def test_callers_target_every_gateway_pod_through_the_headless_service(caller: str) -> None:
+    # gRPC's dns resolver gets one address per ready gateway pod and the client calls them
+    # round robin; a ClusterIP would pin each caller's one connection to one pod.
+    docs = render("--set", "global.clusterDomain=example.internal")
+    target = config(docs, caller)["SCENARIST_GATEWAY_TARGET"]
+    headless = f"{RELEASE}-connector-gateway-internal"
+    assert target == f"dns:///{headless}.{RELEASE}.svc.example.internal:50055"
+    assert "SCENARIST_GATEWAY_TARGET" not in config(docs, "log")
+    service = find(docs, "Service", "connector_gateway-internal")
+    assert service["spec"]["clusterIP"] == "None"
+    assert (
+        service["spec"]["selector"]
+        == find(docs, "Service", "connector_gateway")["spec"]["selector"]
+    )
+    assert [(p["name"], p["port"]) for p in service["spec"]["ports"]] == [("internal", 50055)]
 
 
 def test_only_executors_and_the_trigger_reach_the_internal_port() -> None:

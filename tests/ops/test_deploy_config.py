@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import yaml
 from scenarist_bus import topics
+from scenarist_connector_gateway.settings import GatewaySettings
 from scenarist_executor.loop import GROUP as EXECUTOR_GROUP
+from scenarist_runtime.gateway import GatewayClientSettings
 from scenarist_runtime.settings import ServiceSettings
 from scenarist_trigger.settings import DEFAULT_MAX_BODY_BYTES
 
@@ -63,7 +65,12 @@ def test_chart_ships_the_dashboards_and_rules() -> None:
 
 
 def _known_env() -> set[str]:
-    base = {f"SCENARIST_{name.upper()}" for name in ServiceSettings.model_fields}
+    fields = {
+        *ServiceSettings.model_fields,
+        *GatewayClientSettings.model_fields,  # executor, trigger
+        *GatewaySettings.model_fields,
+    }
+    base = {f"SCENARIST_{name.upper()}" for name in fields}
     extra = {
         "SCENARIST_PUBLIC_URL",
         "SCENARIST_WEBHOOK_SECRET_KEY",
@@ -81,6 +88,19 @@ def test_compose_runs_the_jobs_and_two_executors() -> None:
     for name in ("kafka", "postgres", "redis"):
         image = services[name]["image"]
         assert ":" in image and not image.endswith(":latest"), image
+
+
+def test_compose_gateway_callers_reach_every_gateway_with_the_shared_secret() -> None:
+    services = load(COMPOSE)["services"]
+    gateway = services["connector_gateway"]
+    assert gateway["deploy"]["replicas"] == 2
+    secret = gateway["environment"]["SCENARIST_INTERNAL_SECRET"]
+    port = gateway["environment"]["SCENARIST_GATEWAY_INTERNAL_PORT"]
+    for caller in ("executor", "trigger"):
+        env = services[caller]["environment"]
+        assert env["SCENARIST_INTERNAL_SECRET"] == secret
+        # dns:/// resolves every replica's address; the client calls them round robin.
+        assert env["SCENARIST_GATEWAY_TARGET"] == f"dns:///connector_gateway:{port}"
 
 
 def test_compose_env_names_are_settings_the_services_read() -> None:

@@ -133,6 +133,18 @@ securityContext:
 {{- .Values.services.connector_gateway.internalPort | default 50055 -}}
 {{- end -}}
 
+{{/* The headless Service of the gateway's internal port: it resolves to every ready gateway pod,
+so the callers' gRPC channels connect to each and spread calls round robin (through a ClusterIP
+each caller would keep one connection to one pod, and new replicas would get no calls). */}}
+{{- define "scenarist.gatewayInternalService" -}}
+{{- printf "%s-internal" (include "scenarist.serviceName" (dict "root" . "name" "connector_gateway")) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* SCENARIST_GATEWAY_TARGET: gRPC's dns resolver on the headless Service's fully qualified name. */}}
+{{- define "scenarist.gatewayTarget" -}}
+{{- printf "dns:///%s.%s.svc.%s:%v" (include "scenarist.gatewayInternalService" .) .Release.Namespace (.Values.global.clusterDomain | default "cluster.local") (include "scenarist.gatewayInternalPort" .) -}}
+{{- end -}}
+
 {{/* Services that call ExecuteModule on the gateway's internal port. */}}
 {{- define "scenarist.gatewayCallers" -}}
 executor,trigger

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -105,3 +106,38 @@ async def test_the_executor_client_runs_modules_with_the_runs_connections(
     finally:
         await client.close()
     assert len(fake.requests) == 1
+
+
+class CountingGateway(cpb_grpc.ConnectorServiceServicer):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def ExecuteModule(
+        self, request: cpb.ExecuteModuleRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> cpb.ExecuteModuleResponse:
+        self.calls += 1
+        return cpb.ExecuteModuleResponse(bundles="[]")
+
+
+async def test_the_client_spreads_calls_over_every_gateway_it_is_given() -> None:
+    # services.sh names every gateway's internal port (ipv4:a,b); the chart a headless Service
+    # that resolves to every pod. Either way the calls must not all go to the first address.
+    gateways = [CountingGateway(), CountingGateway()]
+    servers, ports = [], []
+    for gateway in gateways:
+        server = grpc.aio.server()
+        cpb_grpc.add_ConnectorServiceServicer_to_server(gateway, server)
+        ports.append(server.add_insecure_port("127.0.0.1:0"))
+        await server.start()
+        servers.append(server)
+    client = GatewayClient("ipv4:" + ",".join(f"127.0.0.1:{port}" for port in ports), INTERNAL)
+    try:
+        for _ in range(50):  # the first calls go wherever a connection is ready first
+            await client(cpb.ExecuteModuleRequest(app="http", module="MakeRequest"), 10.0)
+            if all(gateway.calls >= 5 for gateway in gateways):
+                break
+        assert all(gateway.calls >= 5 for gateway in gateways), [g.calls for g in gateways]
+    finally:
+        await client.close()
+        for server in servers:
+            await server.stop(None)

@@ -85,21 +85,37 @@ def cluster_environment(run_dir: Path) -> dict[str, str]:
         "SCENARIST_TRIGGER_GRPC_PORT",
         "SCENARIST_LOG_HTTP_PORT",
         "SCENARIST_LOG_GRPC_PORT",
-        "SCENARIST_GATEWAY_HTTP_PORT",
         "SCENARIST_GATEWAY_GRPC_PORT",
-        "SCENARIST_GATEWAY_INTERNAL_PORT",
     ]
     env.update({name: str(port) for name, port in zip(names, free_ports(len(names)), strict=True)})
-    # Executor i listens on base + i: two adjacent free ports.
-    base = next(p for p in free_ports(20) if all(_port_free(p + i) for i in (1, 2)))
+    # Executor i listens on base + i, gateway i on the first gateway's HTTP and internal
+    # ports + i - 1: runs of adjacent free ports.
+    taken = {int(port) for name, port in env.items() if name in names}
+    executor_base = _free_run(range(1, 3), taken)
+    gateway_http = _free_run(range(2), taken)
+    gateway_internal = _free_run(range(2), taken)
     env.update(
         SCENARIST_RUN_DIR=str(run_dir),
         SCENARIST_LOCAL_ENV=str(run_dir / "local.env"),
-        SCENARIST_EXECUTOR_HTTP_PORT_BASE=str(base),
+        SCENARIST_EXECUTOR_HTTP_PORT_BASE=str(executor_base),
         SCENARIST_EXECUTORS="2",
+        SCENARIST_GATEWAY_HTTP_PORT=str(gateway_http),
+        SCENARIST_GATEWAY_INTERNAL_PORT=str(gateway_internal),
+        SCENARIST_GATEWAYS="2",
         SCENARIST_LOG_LEVEL="INFO",
     )
     return env
+
+
+def _free_run(offsets: range, taken: set[int]) -> int:
+    """A base port whose base + offset are free for every offset (and not `taken`); the ports
+    are added to `taken`."""
+    for base in free_ports(20):
+        ports = {base + offset for offset in offsets}
+        if not ports & taken and all(_port_free(port) for port in ports):
+            taken |= ports
+            return base
+    raise AssertionError(f"no free run of ports for offsets {list(offsets)}")
 
 
 def _port_free(port: int) -> bool:

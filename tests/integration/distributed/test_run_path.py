@@ -105,11 +105,33 @@ async def test_a_webhook_run_crosses_every_service_and_is_logged(
     assert sorted(step.module_id for step in steps) == [1, 2, 3, 4]
     assert len(steps) == run.operations
     assert {step.module for step in steps} >= {"util:FunctionSleep", "csv:ParseCSV"}
-    # The app module ran in the connector gateway, called by an executor on its internal port.
-    calls = await cluster.counter(
-        "connector_gateway", "scenarist_connector_calls_total", app="csv", outcome="ok"
-    )
-    assert calls >= 1
+    # The app module ran in a connector gateway, called by an executor on its internal port.
+    assert sum(await _csv_calls(cluster)) >= 1
+
+
+GATEWAYS = ("connector_gateway", "connector_gateway-2")
+
+
+async def _csv_calls(cluster: Cluster) -> list[float]:
+    sample = "scenarist_connector_calls_total"
+    return [await cluster.counter(name, sample, app="csv", outcome="ok") for name in GATEWAYS]
+
+
+async def test_the_executors_spread_app_calls_over_both_gateways(
+    cluster: Cluster, api: Api, acme: Tenant
+) -> None:
+    # Each executor's channel names every gateway's internal port and calls them round robin;
+    # with the default policy every call would go to the first one listed.
+    scenario_id = await api.create_scenario(acme, GREETING, activate=True)
+    before = await _csv_calls(cluster)
+    for _ in range(20):
+        run_id = await api.start_run(acme, scenario_id, '{"name": "Ada"}')
+        [run] = await api.finished_runs(acme, [run_id])
+        assert run.status == SUCCESS
+        now = await _csv_calls(cluster)
+        if all(after > earlier for after, earlier in zip(now, before, strict=True)):
+            return
+    raise AssertionError(f"app calls per gateway, before {before}, after {now}")
 
 
 async def _executed(cluster: Cluster) -> list[float]:

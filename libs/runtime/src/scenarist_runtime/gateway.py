@@ -6,7 +6,9 @@ Two transports, one contract (docs/adr/0005-connector-execution.md):
   ``async (ExecuteModuleRequest, timeout) -> ExecuteModuleResponse`` raising
   ``grpc.aio.AioRpcError`` exactly where the RPC would fail;
 - else gRPC to ``SCENARIST_GATEWAY_TARGET``, the gateway's internal port, authenticated with
-  ``SCENARIST_INTERNAL_SECRET``.
+  ``SCENARIST_INTERNAL_SECRET``. Calls go round robin over every address the target names or
+  resolves to (``ipv4:10.0.0.1:50055,10.0.0.2:50055``, or ``dns:///`` a headless Service): one
+  connection per gateway replica, where the default policy would send everything to the first.
 
 :func:`gateway_execute` picks between them per call, since services start in any order and the
 gateway may register its callable after the caller started.
@@ -14,6 +16,7 @@ gateway may register its callable after the caller started.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Literal, Protocol
 
@@ -68,11 +71,18 @@ class Execute(Protocol):
     ) -> Awaitable[pb.ExecuteModuleResponse]: ...
 
 
+ROUND_ROBIN = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+
+
 class GatewayClient:
-    """ExecuteModule over gRPC, on the gateway's internal port."""
+    """ExecuteModule over gRPC, on the gateway's internal port(s)."""
 
     def __init__(self, target: str, secret: str) -> None:
-        self._channel = grpc.aio.insecure_channel(target, interceptors=client_interceptors())
+        self._channel = grpc.aio.insecure_channel(
+            target,
+            options=[("grpc.service_config", ROUND_ROBIN)],
+            interceptors=client_interceptors(),
+        )
         self._stub = pb_grpc.ConnectorServiceStub(self._channel)
         self._metadata = (("authorization", f"Bearer {secret}"),)
 

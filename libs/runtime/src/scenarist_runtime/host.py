@@ -99,12 +99,14 @@ def service_of_method(method: str) -> str | None:
 
 def grpc_server(
     interceptors: Sequence[grpc.aio.ServerInterceptor[Any, Any]] = (),
+    options: Sequence[tuple[str, Any]] = (),
 ) -> grpc.aio.Server:
     return grpc.aio.server(
         interceptors=[TracingServerInterceptor(service_of=service_of_method), *interceptors],
         options=[
             ("grpc.max_receive_message_length", 16 * 1024 * 1024),
             ("grpc.max_send_message_length", 16 * 1024 * 1024),
+            *options,
         ],
     )
 

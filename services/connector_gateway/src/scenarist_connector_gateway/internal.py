@@ -79,11 +79,17 @@ class InternalConnectorServicer(pb_grpc.ConnectorServiceServicer):
             await abort(context, exc.code, exc.message)
 
 
+# Callers spread their calls over every gateway their target resolves to (round robin) but
+# resolve it again only when a connection ends: closing each connection after a while (calls in
+# flight finish first; no grace limit) lets them find replicas added since.
+INTERNAL_SERVER_OPTIONS = (("grpc.max_connection_age_ms", 5 * 60 * 1000),)
+
+
 async def start_internal_server(
     runner: ModuleRunner, secret: str, host: str, port: int
 ) -> tuple[grpc.aio.Server, int]:
     """Serve ExecuteModule on ``host:port``; returns the server and the bound port."""
-    server = grpc_server([SharedSecretInterceptor(secret)])
+    server = grpc_server([SharedSecretInterceptor(secret)], options=INTERNAL_SERVER_OPTIONS)
     pb_grpc.add_ConnectorServiceServicer_to_server(InternalConnectorServicer(runner), server)
     bound = server.add_insecure_port(f"{host}:{port}")
     await server.start()
