@@ -15,14 +15,14 @@
 # <name>.log, keys.env (the secret keys, generated once, mode 600) and bootstrap.env (the owner
 # token the first orchestrator writes). Ports (loopback) can be moved with
 # SCENARIST_{ORCHESTRATOR,TRIGGER,LOG,GATEWAY}_{HTTP,GRPC}_PORT, SCENARIST_GATEWAY_INTERNAL_PORT
-# and SCENARIST_EXECUTOR_HTTP_PORT_BASE (executor i listens on base + i); gateway i > 1 takes the
-# first gateway's HTTP and internal ports + i - 1 and a free public gRPC port (the API's clients
-# use the first; executors and the trigger spread their calls over every gateway's internal
-# port, round robin). So test sessions never
-# collide with a developer's `make up`. A system of its own on the same infrastructure (the
-# distributed benchmark): SCENARIST_SERVICES_POSTGRES_DSN (a database instead of the one
-# infra.sh names), SCENARIST_SERVICES_DIR (pids, logs, keys and bootstrap token) and
-# SCENARIST_LOCAL_ENV (the CLI's local.env), so its runs never land in the developer's history.
+# and SCENARIST_EXECUTOR_HTTP_PORT_BASE (executor i listens on base + i), so test sessions never
+# collide with a developer's `make up`. Gateway i > 1 takes the first gateway's HTTP and internal
+# ports + i - 1 and a free public gRPC port (the API's clients use the first; executors and the
+# trigger spread their calls over every gateway's internal port, round robin). A system of its
+# own on the same infrastructure (the distributed benchmark): SCENARIST_SERVICES_POSTGRES_DSN (a
+# database instead of the one infra.sh names), SCENARIST_SERVICES_DIR (pids, logs, keys and
+# bootstrap token) and SCENARIST_LOCAL_ENV (the CLI's local.env), so its runs never land in the
+# developer's history.
 set -euo pipefail
 export LOG_TAG=services
 # shellcheck source=lib.sh
