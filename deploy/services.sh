@@ -194,11 +194,11 @@ write_local_env() {
 print_summary() {
   local line name module http grpc pid
   printf '\nScenarist is up (distributed mode: one process per service).\n'
-  printf '  %-18s %-22s %-22s %s\n' process gRPC "http (/livez /readyz /metrics)" pid
+  printf '  %-20s %-22s %-22s %s\n' process gRPC "http (/livez /readyz /metrics)" pid
   while read -r name module http grpc; do
     pid="$(pidfile_alive "${SVC_DIR}/${name}.pid" || echo '?')"
     [[ "${grpc}" == 0 ]] && grpc=- || grpc="127.0.0.1:${grpc}"
-    printf '  %-18s %-22s %-22s %s\n' "${name}" "${grpc}" "127.0.0.1:${http}" "${pid}"
+    printf '  %-20s %-22s %-22s %s\n' "${name}" "${grpc}" "127.0.0.1:${http}" "${pid}"
   done < <(process_list)
   printf '  webhooks: %s/hooks/<token>\n' "${PUBLIC_URL}"
   printf '  Kafka %s   Postgres %s   Redis %s\n' "${SCENARIST_KAFKA_BOOTSTRAP}" \
