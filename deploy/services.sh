@@ -106,9 +106,9 @@ gateway_internal_port() {
 # Where executors and the trigger call ExecuteModule: every gateway's internal port (gRPC's
 # ipv4: scheme lists several; the client spreads calls over them, round robin).
 gateway_target() {
-  local i target="127.0.0.1:${GATEWAY_INTERNAL}"
+  local i target="127.0.0.1:$(gateway_internal_port connector_gateway)"
   for ((i = 2; i <= GATEWAYS; i++)); do
-    target+=",127.0.0.1:$((GATEWAY_INTERNAL + i - 1))"
+    target+=",127.0.0.1:$(gateway_internal_port "connector_gateway-${i}")"
   done
   if ((GATEWAYS > 1)); then target="ipv4:${target}"; fi
   printf '%s' "${target}"

@@ -12,7 +12,7 @@ import orjson
 from scenarist.run.v1 import run_service_pb2 as pb
 from scenarist.run.v1.events_pb2 import RunRequested
 from scenarist.run.v1.run_pb2 import TRIGGER_SOURCE_WEBHOOK
-from scenarist_bus import envelope, topics
+from scenarist_bus import topics
 from scenarist_bus.dlq import H_REASON
 from scenarist_bus.local import LocalBus
 from scenarist_executor.loop import ExecutorLoop
@@ -29,6 +29,7 @@ from scenarist_storage.memory.incomplete import MemoryIncompleteStore
 from scenarist_storage.memory.runs import MemoryRunStore
 from scenarist_storage.memory.scenarios import MemoryScenarioStore
 from scenarist_storage.models import Principal, Role
+from support.run_requests import send_run_request
 
 THRESHOLD = 2048
 # Module 3 fails on the first run (the execution variable is set); a retry resumes at module 3
@@ -88,17 +89,7 @@ class Stack:
             source=TRIGGER_SOURCE_WEBHOOK,
         )
         request.trigger_claim_check.CopyFrom(check)
-        producer = await self.bus.producer()
-        await producer.send(
-            envelope.wrap(
-                topics.RUNS_REQUESTED,
-                request,
-                event_type=envelope.RUN_REQUESTED,
-                run_id=request.run_id,
-                organization_id=str(self.org),
-                source="test",
-            )
-        )
+        await send_run_request(self.bus, request)
         return request
 
     async def settle(self, run_id: str) -> str:
