@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -117,6 +118,17 @@ async def test_round_trip_with_headers_and_keys(
     second = got[b"no key"]
     assert second.key is None and second.headers == ()
     assert (second.partition, second.offset) == (keyless.partition, keyless.offset)
+
+
+async def test_keyless_records_are_dealt_evenly_over_the_partitions(
+    bus: Bus, new_topic: NewTopic
+) -> None:
+    # Module tasks go keyless so a fan-out splits evenly over the executors: round robin, not
+    # a random pick per record (aiokafka's default), which leaves some partitions short.
+    topic = await new_topic(6)
+    producer = await bus.producer()
+    sent = await producer.send_batch([OutgoingMessage(topic, b"%d" % i) for i in range(60)])
+    assert Counter(m.partition for m in sent) == dict.fromkeys(range(6), 10)
 
 
 async def test_same_key_same_partition_in_order(

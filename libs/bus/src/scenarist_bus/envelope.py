@@ -73,12 +73,15 @@ def wrap(
     source: str,
     attempt: int = 1,
     headers: Sequence[tuple[str, bytes]] = (),
-    key: str | None = None,
+    spread: bool = False,
 ) -> OutgoingMessage:
-    """An outgoing record, keyed by run id unless `key` says otherwise.
+    """An outgoing record, keyed by run id unless `spread` says otherwise.
 
-    Run-id keys put everything about one run on one partition (one orchestrator owns it);
-    module tasks pass their own key so a run's fan-out spreads over every executor.
+    Run-id keys put everything about one run on one partition (one orchestrator owns it).
+    `spread` sends the record without a key, which the bus places round robin: module tasks
+    use it so a run's fan-out splits evenly over the executors (hashing a key per task spread
+    them at random: the busiest of four executors got ~6.5 % more than a quarter of a 1,000-task
+    fan-out, of eight ~13 % more than an eighth, and the run waits for the busiest).
     """
     if PAYLOADS.get(event_type) is not type(payload):
         raise TypeError(f"{event_type} does not carry {type(payload).__name__}")
@@ -96,7 +99,7 @@ def wrap(
     return OutgoingMessage(
         topic=topic,
         value=envelope.SerializeToString(),
-        key=(key if key is not None else run_id).encode() or None,
+        key=None if spread else run_id.encode() or None,
         headers=tuple(headers),
     )
 

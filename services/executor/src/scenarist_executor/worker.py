@@ -80,6 +80,10 @@ class TaskWorker:
                 ready.append((decoded, load_task(orjson.loads(body))))
             except (DecodeError, ValueError, StorageError) as exc:
                 output.dead_letters.append((record, f"bad module task: {exc}"))
+        if len(ready) == 1:  # the window's case: gather would wrap the one task in another
+            decoded, task = ready[0]
+            output.results.append(await self._traced(decoded, task, consumer_group))
+            return output
         output.results.extend(
             await asyncio.gather(
                 *(self._traced(decoded, task, consumer_group) for decoded, task in ready)

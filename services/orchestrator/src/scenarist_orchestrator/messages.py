@@ -39,7 +39,13 @@ def _timestamp(seconds: float) -> Timestamp:
 
 
 def _outbox(
-    topic: str, payload: Any, event_type: str, run_id: str, org_id: str, *, key: str | None = None
+    topic: str,
+    payload: Any,
+    event_type: str,
+    run_id: str,
+    org_id: str,
+    *,
+    spread: bool = False,
 ) -> OutboxMessage:
     message = envelope.wrap(
         topic,
@@ -48,7 +54,7 @@ def _outbox(
         run_id=run_id,
         organization_id=org_id,
         source=SOURCE,
-        key=key,
+        spread=spread,
     )
     return OutboxMessage(
         topic=message.topic,
@@ -93,7 +99,7 @@ def task_message(
         envelope.TASK_MODULE,
         task.run_id,
         org_id,
-        key=f"{task.run_id}/{task.task_id}",
+        spread=True,
     )
 
 
