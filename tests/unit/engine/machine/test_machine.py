@@ -98,6 +98,28 @@ def test_parallel_bundles_issue_tasks_at_once_and_aggregate_in_bundle_order() ->
         assert compose["runs"][0]["output"] == [{"value": "10,20,30,40,50"}]
 
 
+def test_parallel_bundles_is_a_window_a_finished_bundle_makes_room_for_the_next() -> None:
+    # Two at a time over five bundles: when one of the two is done the third starts while the
+    # other is still out (in waves it waited for both), and no more than two are ever out.
+    document = {**FAN_OUT, "settings": {"parallel_bundles": 2}}
+    plan = _plan(document)
+    state, out = start_run(plan, run_id="r", now=0.0, trigger=[[{"items": [1, 2, 3, 4, 5]}]])
+    assert [t.path[2]["value"] for t in out] == [1, 2]
+    started = [1, 2]
+    while out:
+        done = out.pop(0)
+        released = apply_result(plan, state, _execute(plan, done), 1.0)
+        started += [t.path[2]["value"] for t in released]
+        out += released
+        assert len(out) <= 2
+        if len(started) < 5:
+            assert len(released) == 1 and len(out) == 2
+    assert started == [1, 2, 3, 4, 5]
+    assert state.status is RunStatus.SUCCESS
+    compose = next(m for m in build_run_result(plan, state)["modules"] if m["id"] == 5)
+    assert compose["runs"][0]["output"] == [{"value": "10,20,30,40,50"}]
+
+
 def test_sequential_by_default_one_task_at_a_time() -> None:
     document = {**FAN_OUT, "settings": {}}
     plan = _plan(document)

@@ -288,10 +288,14 @@ class Machine:
 
     def _check_close(self, scope_id: int) -> None:
         scope = self.state.scopes.get(scope_id)
-        if scope is None or scope.live > 0:
+        if scope is None:
             return
-        if scope.queue:
+        if scope.queue and (scope.limit <= 0 or scope.live < scope.limit):
+            # A window: a bundle that is done makes room for the next at once (released in
+            # waves, each wave waited for its slowest bundle).
             self._release(scope)
+            return
+        if scope.live > 0 or scope.queue:
             return
         if scope.kind is ScopeKind.ROUTES and self._next_route(scope):
             return
@@ -308,7 +312,8 @@ class Machine:
             self._agenda.append(("close", scope.parent))
 
     def _release(self, scope: Scope) -> None:
-        count = len(scope.queue) if scope.limit <= 0 else min(scope.limit, len(scope.queue))
+        room = len(scope.queue) if scope.limit <= 0 else scope.limit - scope.live
+        count = min(room, len(scope.queue))
         released, scope.queue = scope.queue[:count], scope.queue[count:]
         scope.live += len(released)
         self._agenda.extend(("arrive", token) for token in released)
