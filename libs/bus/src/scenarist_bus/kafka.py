@@ -264,7 +264,10 @@ class KafkaProducer:
         for index, msg in enumerate(msgs):
             if index and index % YIELD_EVERY == 0:
                 # Let the sender ship what is enqueued while the rest is: a fan-out's 1,000
-                # tasks took ~30 ms to enqueue, and none left before the last was in.
+                # tasks took ~30 ms to enqueue, and none left before the last was in. A batch
+                # sent concurrently from the same producer may now interleave with this one
+                # (each keeps its own order); our publishers that need an order between
+                # batches (the orchestrator's loop, the executor's flush) send one at a time.
                 await asyncio.sleep(0)
             try:
                 # send() only enqueues into the accumulator (linger batches them); acks come later
