@@ -415,6 +415,36 @@ async def test_a_new_group_can_start_from_a_time(
     assert sorted(r.value for r in got) == [b"after-start", b"new-0", b"new-1", b"new-2"]
 
 
+async def test_a_group_starting_from_a_time_misses_nothing_sent_while_it_joins(
+    bus: Bus, new_topic: NewTopic, group_id: str
+) -> None:
+    # The trigger's reply consumer starts this way: a run's answer sent while it was still
+    # joining must reach it. An empty partition starts at its end, and where that end was read
+    # only after the join (one partition after another), records sent meanwhile were skipped
+    # and the caller waited for its reply in vain.
+    topic = await new_topic(12)
+    producer = await bus.producer()
+    since = int(time.time() * 1000) - 60_000
+    fresh = bus.consumer(group_id, [topic], start_from_ms=since)
+    await fresh.start()
+    sent: list[bytes] = []
+    got: list[Record] = []
+    # Waves while the consumer joins and finds its positions (keyless: one record on every
+    # partition each), until it has received some; then a last wave.
+    wave = 0
+    deadline = time.monotonic() + DEADLINE_S
+    while (not got or wave < 50) and time.monotonic() < deadline:
+        batch = [f"{wave}-{i}".encode() for i in range(12)]
+        await producer.send_batch([OutgoingMessage(topic, value) for value in batch])
+        sent += batch
+        wave += 1
+        got.extend(await fresh.getmany(timeout_ms=5))
+    while len(got) < len(sent) and time.monotonic() < deadline:
+        got.extend(await fresh.getmany(timeout_ms=100))
+    await fresh.stop(commit=got)
+    assert sorted(r.value for r in got) == sorted(sent)
+
+
 async def test_start_from_a_time_does_not_override_committed_offsets(
     bus: Bus, new_topic: NewTopic, group_id: str
 ) -> None:

@@ -226,7 +226,13 @@ class KafkaConsumer:
 
     async def _seek_to_start(self, assigned: frozenset[TopicPartition], since_ms: int) -> None:
         """Partitions without a committed offset start at the first record at or after
-        `since_ms` (ListOffsets by timestamp), or at their end."""
+        `since_ms` (ListOffsets by timestamp), or where they ended before that lookup.
+
+        The ends are read first, in one request: a record sent after it is at or past its
+        partition's end, so nothing from `since_ms` on is skipped. (aiokafka's seek_to_end
+        resolves the end later, one partition after another, each waiting for the fetch in
+        flight, up to 0.5 s: records sent meanwhile were skipped, and the trigger's first
+        replies after a start never reached their callers.)"""
         fresh = []
         for tp in sorted(assigned):
             raw_tp = KafkaTP(tp.topic, tp.partition)
@@ -234,13 +240,11 @@ class KafkaConsumer:
                 fresh.append(raw_tp)
         if not fresh:
             return
+        ends = await self._raw.end_offsets(fresh)
         found = await self._raw.offsets_for_times(dict.fromkeys(fresh, since_ms))
         for raw_tp in fresh:
             hit = found.get(raw_tp)
-            if hit is None:
-                await self._raw.seek_to_end(raw_tp)
-            else:
-                self._raw.seek(raw_tp, hit.offset)
+            self._raw.seek(raw_tp, ends[raw_tp] if hit is None else hit.offset)
 
 
 async def _fire(
