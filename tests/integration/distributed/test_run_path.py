@@ -142,11 +142,10 @@ async def _executed(cluster: Cluster) -> list[float]:
     ]
 
 
-async def test_two_executors_share_the_module_tasks(
-    cluster: Cluster, api: Api, acme: Tenant
-) -> None:
-    # Rounds of runs until both executors took tasks: right after a (re)start an executor may
-    # still be joining the group, and then the other one rightly takes everything.
+async def _until_both_executors_work(api: Api, acme: Tenant, cluster: Cluster) -> list[int]:
+    """Rounds of fan-out runs until both executors took tasks: right after a (re)start an
+    executor may still be joining the group, and then the other one rightly takes everything.
+    Returns the tasks each executor ran meanwhile."""
     before = await _executed(cluster)
     scenario_id = await api.create_scenario(acme, fan_out(8, 0.05, 8), activate=True)
     shares, rounds = [0, 0], 0
@@ -160,8 +159,32 @@ async def test_two_executors_share_the_module_tasks(
         rounds += 1
         after = await _executed(cluster)
         shares = [int(a - b) for a, b in zip(after, before, strict=True)]
-    assert all(share > 0 for share in shares), shares
     assert sum(shares) == rounds * 4 * 8  # one sleep task per item, none executed twice
+    return shares
+
+
+async def test_two_executors_share_the_module_tasks(
+    cluster: Cluster, api: Api, acme: Tenant
+) -> None:
+    shares = await _until_both_executors_work(api, acme, cluster)
+    assert all(share > 0 for share in shares), shares
+
+
+async def test_a_fan_out_is_dealt_evenly_to_the_executors(
+    cluster: Cluster, api: Api, acme: Tenant
+) -> None:
+    # Tasks go without a key and the orchestrator's producer deals them round robin over the
+    # 24 partitions of tasks.module, 12 per executor: 48 tasks are 2 a partition and 24 an
+    # executor, exactly. (A hash of a key per task split them at random around 24, and the
+    # run waited for the executor that drew more.)
+    assert all(await _until_both_executors_work(api, acme, cluster))  # the group has settled
+    before = await _executed(cluster)
+    scenario_id = await api.create_scenario(acme, fan_out(48, 0, 48), activate=True)
+    run_id = await api.start_run(acme, scenario_id, items_input(48))
+    [run] = await api.finished_runs(acme, [run_id])
+    assert run.status == SUCCESS
+    after = await _executed(cluster)
+    assert [int(a - b) for a, b in zip(after, before, strict=True)] == [24, 24]
 
 
 CLI_SCENARIO = """\
