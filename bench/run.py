@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import big, kafka_perf, report
+from bench import big, floors, kafka_perf, report
 from bench.ceiling import measure_ceiling
 from bench.loadgen import run_fast
 from bench.peers import SCENARIST_SPECS, drive, scenarist_endpoint
@@ -115,6 +115,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kafka-records", type=int, default=300_000)
     parser.add_argument("--skip-kafka", action="store_true")
     parser.add_argument(
+        "--floor-duration", type=float, default=8.0, help="seconds per c=1 floor (bench.floors)"
+    )
+    parser.add_argument(
         "--system-warmup", type=float, default=15.0, help="seconds of load after each start"
     )
     return parser.parse_args(argv)
@@ -134,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_kafka:
             _attempt(document, "kafka_perf", lambda: kafka_perf.measure(reaper, args.kafka_records))
         _transport_fraction(document)
+        _attempt(document, "floors", lambda: floors.measure(reaper, args.floor_duration))
         _with_peers(document)
+        if "error" not in document["floors"]:
+            document["floors"] = floors.with_budgets(document["floors"])
         document["workload3"] = {
             name: {w: report.step_overhead(s, w) for w in ("w3", "w3-inline")}
             for name, s in systems.items()
@@ -143,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         report.print_systems(systems)
         report.print_ratios(document.get("ratios_vs_n8n", []))
+        if "error" not in document["floors"]:
+            floors.print_table(document["floors"])
         for key in ("workload3", "kafka_perf"):
             print(f"{key}: {json.dumps(document.get(key), indent=1)}")
         for name, system in systems.items():
