@@ -73,14 +73,16 @@ class GatedProducer:
 
 
 async def _loop(
-    values: list[bytes], window: int, clock: Clock | None = None
+    values: list[bytes], window: int, clock: Clock | None = None, gather_ms: int = 0
 ) -> tuple[LocalBus, GatedWorker, ExecutorLoop]:
     bus = LocalBus()
     await bus.create_topics([TopicSpec(topics.TASKS_MODULE, 1), TopicSpec(topics.TASKS_RESULTS, 1)])
     producer = await bus.producer()
     await producer.send_batch([OutgoingMessage(topics.TASKS_MODULE, v) for v in values])
     worker = GatedWorker()
-    loop = ExecutorLoop(bus, worker, batch_size=window, poll_ms=1, clock=clock or Clock())
+    loop = ExecutorLoop(
+        bus, worker, batch_size=window, poll_ms=1, gather_ms=gather_ms, clock=clock or Clock()
+    )
     await loop.start()
     return bus, worker, loop
 
@@ -219,5 +221,80 @@ async def test_a_result_that_ends_during_a_commit_leaves_when_the_commit_ends() 
     commit_gate.set()
     await _settle()
     assert producer.sent == [[b"a"], [b"b"]]  # no fill_window call in between
+    await loop.stop()
+    await bus.close()
+
+
+async def _until_sent(producer: GatedProducer, count: int, within_s: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within_s
+    while len(producer.sent) < count:
+        assert asyncio.get_running_loop().time() < deadline, producer.sent
+        await asyncio.sleep(0.001)
+
+
+async def test_results_of_tasks_that_ran_together_leave_in_one_send() -> None:
+    bus, worker, loop = await _loop([b"a", b"b", b"c", b"d"], window=4, gather_ms=60_000)
+    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
+    loop._producer = producer  # type: ignore[assignment]
+    await loop.fill_window()
+    await _settle()
+    worker.gate(b"a").set()
+    await _settle()
+    assert producer.sent == []  # "a" waits for the three that ran beside it
+    for value in (b"b", b"c", b"d"):
+        worker.gate(value).set()
+    await _until_sent(producer, 1)
+    assert producer.sent == [[b"a", b"b", b"c", b"d"]]
+    await loop.stop()
+    await bus.close()
+
+
+async def test_a_result_waits_for_the_others_no_longer_than_the_gather_time() -> None:
+    bus, worker, loop = await _loop([b"a", b"slow"], window=2, gather_ms=20)
+    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
+    loop._producer = producer  # type: ignore[assignment]
+    await loop.fill_window()
+    await _settle()
+    worker.gate(b"a").set()
+    await _until_sent(producer, 1)
+    assert producer.sent == [[b"a"]]  # "slow" still runs
+    worker.gate(b"slow").set()
+    await _until_sent(producer, 2)
+    assert producer.sent == [[b"a"], [b"slow"]]
+    await loop.stop()
+    await bus.close()
+
+
+async def test_a_task_running_alone_sends_its_result_at_once() -> None:
+    # A sequential scenario's step: nothing ran beside it, so nothing is waited for.
+    bus, worker, loop = await _loop([b"a"], window=4, gather_ms=60_000)
+    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
+    loop._producer = producer  # type: ignore[assignment]
+    await loop.fill_window()
+    await _settle()
+    worker.gate(b"a").set()
+    await _settle()
+    assert producer.sent == [[b"a"]]
+    await loop.stop()
+    await bus.close()
+
+
+async def test_tasks_started_after_a_result_ended_are_not_waited_for() -> None:
+    bus, worker, loop = await _loop([b"a", b"b", b"c"], window=2, gather_ms=60_000)
+    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
+    loop._producer = producer  # type: ignore[assignment]
+    await loop.fill_window()
+    await _settle()
+    worker.gate(b"a").set()
+    await _settle()
+    await loop.fill_window()  # "a"'s slot takes "c" while "a" waits for "b"
+    await _settle()
+    assert worker.started == [b"a", b"b", b"c"]
+    assert producer.sent == []
+    worker.gate(b"b").set()
+    await _until_sent(producer, 1)
+    assert producer.sent == [[b"a", b"b"]]  # not held for "c", which started later
+    worker.gate(b"c").set()
+    await _until_sent(producer, 2)
     await loop.stop()
     await bus.close()

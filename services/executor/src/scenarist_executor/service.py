@@ -19,7 +19,7 @@ from scenarist_runtime.host import ServiceHost
 from scenarist_runtime.settings import load_settings
 
 from scenarist_executor.apps import AppModuleRunner
-from scenarist_executor.loop import ExecutorLoop
+from scenarist_executor.loop import GATHER_MS, ExecutorLoop
 from scenarist_executor.worker import TaskWorker
 
 
@@ -31,6 +31,9 @@ class ExecutorSettings(GatewayClientSettings):
     # not hold more calls in flight than its downstreams or its memory allow; scale out with
     # replicas.
     executor_concurrency: int = Field(default=64, ge=1, le=1024)
+    # How long a finished task's result may wait for the tasks that were running beside it, so
+    # a fan-out's wave leaves in one produce (see ExecutorLoop); 0 sends each as soon as it can.
+    executor_result_gather_ms: int = Field(default=GATHER_MS, ge=0, le=1000)
 
 
 @dataclass
@@ -46,6 +49,7 @@ class ExecutorService:
             host.bus,
             TaskWorker(apps=apps, claims=claim_checks(host)),
             batch_size=settings.executor_concurrency,
+            gather_ms=settings.executor_result_gather_ms,
         )
         host.lifecycle.supervise(loop.run(host.lifecycle.stopping), name="executor loop")
 
