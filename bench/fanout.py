@@ -1,6 +1,6 @@
 """Workload 4 on its own: `python -m bench.fanout --mode standalone|distributed
---executors 1,2,4,8 [--items 1000] [--concurrency 64]`. Prints one line per executor count and
-the JSON result.
+--executors 1,2,4,8 [--items 1000] [--concurrency 64] [--repeats 1]`. Prints one line per
+executor count (with `--repeats N`, the median of N runs) and the JSON result.
 
 Standalone hosts one executor in its process, so `--executors` is ignored there.
 """
@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, default=None, help="tasks per executor at once (default 64)"
     )
+    parser.add_argument("--repeats", type=int, default=1, help="runs per point (the median counts)")
     args = parser.parse_args(argv)
     counts = tuple(int(n) for n in args.executors.split(",") if n)
     with Reaper() as reaper:
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             restart=args.mode == "distributed",
             timeout_s=args.timeout,
             concurrency=args.concurrency,
+            repeats=args.repeats,
         )
     log(json.dumps(result))
     json.dump(result, sys.stdout, indent=2)

@@ -176,8 +176,10 @@ def print_fan_out(extra: dict[str, Any]) -> None:
             by_service = ", ".join(
                 f"{k} {v}" for k, v in sorted(point.get("cpu_seconds_by_service", {}).items())
             )
+            runs = point.get("runs_s")
             print(
                 f"{series:20} {name.removeprefix('executors_'):>9} {point['run_s']:>7} "
                 f"{point['calls_per_s']:>8} {point['speedup']:>8} "
                 f"{point.get('cpu_seconds_total', ''):>6}  {by_service}"
+                + (f"  (median of {' / '.join(map(str, runs))} s)" if runs else "")
             )

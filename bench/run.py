@@ -66,7 +66,9 @@ def run_mode(mode: str, args: argparse.Namespace, reaper: Reaper) -> dict[str, A
             _attempt(
                 extra,
                 "w4_concurrency_8",
-                lambda: fan_out(scenarist, ids["w4"], scope, executors=(1, 2, 4), concurrency=8),
+                lambda: fan_out(
+                    scenarist, ids["w4"], scope, executors=(1, 2, 4), concurrency=8, repeats=3
+                ),
             )
         for key, value in ids.items():
             if isinstance(value, dict):
