@@ -110,26 +110,19 @@ async def _relay(bootstrap: str, inbound: str, outbound: str) -> None:
         await producer.stop()
 
 
-async def _create_topics(bootstrap: str, names: list[str]) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # noqa: PLC0415
+async def _topics(bootstrap: str, names: list[str], *, create: bool) -> None:
+    """Create or delete the floor's throwaway topics with our bus's own admin calls."""
+    from scenarist_bus.kafka import KafkaBus  # noqa: PLC0415
+    from scenarist_bus.port import TopicSpec  # noqa: PLC0415
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    bus = KafkaBus(bootstrap, client_id="bench-floors")
     try:
-        await admin.create_topics([NewTopic(name, 1, 1) for name in names])
+        if create:
+            await bus.create_topics([TopicSpec(name, 1) for name in names])
+        else:
+            await bus.delete_topics(names)
     finally:
-        await admin.close()
-
-
-async def _delete_topics(bootstrap: str, names: list[str]) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient  # noqa: PLC0415
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.delete_topics(names)
-    finally:
-        await admin.close()
+        await bus.close()
 
 
 async def _kafka_round_trips(
@@ -193,8 +186,9 @@ def _server_floor(reaper: Reaper, name: str, argv: list[str], seconds: float) ->
 def _kafka_floor(reaper: Reaper, bootstrap: str, seconds: float) -> dict[str, Any]:
     suffix = uuid.uuid4().hex[:8]
     inbound, outbound = f"bench-floor-in-{suffix}", f"bench-floor-out-{suffix}"
-    run_fast(_create_topics(bootstrap, [inbound, outbound]))
-    reaper.defer("floor topics", lambda: run_fast(_delete_topics(bootstrap, [inbound, outbound])))
+    names = [inbound, outbound]
+    run_fast(_topics(bootstrap, names, create=True))
+    reaper.defer("floor topics", lambda: run_fast(_topics(bootstrap, names, create=False)))
     argv = [
         "--role",
         "relay",

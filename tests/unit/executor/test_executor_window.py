@@ -225,6 +225,18 @@ async def test_a_result_that_ends_during_a_commit_leaves_when_the_commit_ends() 
     await bus.close()
 
 
+async def _gathering(
+    values: list[bytes], window: int, gather_ms: int
+) -> tuple[LocalBus, GatedWorker, ExecutorLoop, GatedProducer]:
+    """A loop whose window is filled and whose sends are recorded."""
+    bus, worker, loop = await _loop(values, window=window, gather_ms=gather_ms)
+    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
+    loop._producer = producer  # type: ignore[assignment]
+    await loop.fill_window()
+    await _settle()
+    return bus, worker, loop, producer
+
+
 async def _until_sent(producer: GatedProducer, count: int, within_s: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + within_s
     while len(producer.sent) < count:
@@ -233,11 +245,9 @@ async def _until_sent(producer: GatedProducer, count: int, within_s: float = 5.0
 
 
 async def test_results_of_tasks_that_ran_together_leave_in_one_send() -> None:
-    bus, worker, loop = await _loop([b"a", b"b", b"c", b"d"], window=4, gather_ms=60_000)
-    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
-    loop._producer = producer  # type: ignore[assignment]
-    await loop.fill_window()
-    await _settle()
+    bus, worker, loop, producer = await _gathering(
+        [b"a", b"b", b"c", b"d"], window=4, gather_ms=60_000
+    )
     worker.gate(b"a").set()
     await _settle()
     assert producer.sent == []  # "a" waits for the three that ran beside it
@@ -250,11 +260,7 @@ async def test_results_of_tasks_that_ran_together_leave_in_one_send() -> None:
 
 
 async def test_a_result_waits_for_the_others_no_longer_than_the_gather_time() -> None:
-    bus, worker, loop = await _loop([b"a", b"slow"], window=2, gather_ms=20)
-    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
-    loop._producer = producer  # type: ignore[assignment]
-    await loop.fill_window()
-    await _settle()
+    bus, worker, loop, producer = await _gathering([b"a", b"slow"], window=2, gather_ms=20)
     worker.gate(b"a").set()
     await _until_sent(producer, 1)
     assert producer.sent == [[b"a"]]  # "slow" still runs
@@ -267,11 +273,7 @@ async def test_a_result_waits_for_the_others_no_longer_than_the_gather_time() ->
 
 async def test_a_task_running_alone_sends_its_result_at_once() -> None:
     # A sequential scenario's step: nothing ran beside it, so nothing is waited for.
-    bus, worker, loop = await _loop([b"a"], window=4, gather_ms=60_000)
-    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
-    loop._producer = producer  # type: ignore[assignment]
-    await loop.fill_window()
-    await _settle()
+    bus, worker, loop, producer = await _gathering([b"a"], window=4, gather_ms=60_000)
     worker.gate(b"a").set()
     await _settle()
     assert producer.sent == [[b"a"]]
@@ -280,11 +282,7 @@ async def test_a_task_running_alone_sends_its_result_at_once() -> None:
 
 
 async def test_tasks_started_after_a_result_ended_are_not_waited_for() -> None:
-    bus, worker, loop = await _loop([b"a", b"b", b"c"], window=2, gather_ms=60_000)
-    producer = GatedProducer(loop._producer)  # type: ignore[arg-type]
-    loop._producer = producer  # type: ignore[assignment]
-    await loop.fill_window()
-    await _settle()
+    bus, worker, loop, producer = await _gathering([b"a", b"b", b"c"], window=2, gather_ms=60_000)
     worker.gate(b"a").set()
     await _settle()
     await loop.fill_window()  # "a"'s slot takes "c" while "a" waits for "b"
